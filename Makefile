@@ -1,0 +1,60 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP  := $(VENV)/.installed
+ADR_RULESET ?= ../shared/adr/linter.yaml
+
+.PHONY: run test install lint typecheck openapi openapi-check adr-lint pytest worker demo bench migrate clean
+
+run: install ## start the service on 127.0.0.1:$${PORT:-8000} (embedded PostgreSQL without DATABASE_URL)
+	$(BIN)/aanmeldpunt serve
+
+test: install lint typecheck openapi-check adr-lint pytest ## the whole suite
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lock: ## re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+lint: install
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app tests bench
+
+typecheck: install
+	$(BIN)/mypy app
+
+openapi: install ## regenerate the committed OpenAPI document
+	$(BIN)/aanmeldpunt openapi --output openapi/openapi.json
+
+openapi-check: install ## the committed document must equal the generated one
+	$(BIN)/aanmeldpunt openapi --output $(VENV)/openapi.generated.json >/dev/null
+	diff -q openapi/openapi.json $(VENV)/openapi.generated.json || (echo "openapi/openapi.json is stale: run 'make openapi'"; exit 1)
+
+adr-lint: ## the Dutch API Design Rules ruleset, zero errors
+	@if [ -f "$(ADR_RULESET)" ]; then \
+		npx --yes @stoplight/spectral-cli@6 lint -q -r $(ADR_RULESET) --fail-severity error openapi/openapi.json; \
+	else echo "ADR ruleset $(ADR_RULESET) not found; skipping"; fi
+
+pytest: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+migrate: install
+	$(BIN)/aanmeldpunt migrate
+
+worker: install
+	$(BIN)/aanmeldpunt worker
+
+demo: install
+	$(BIN)/aanmeldpunt demo
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,225 @@
+"""The `aanmeldpunt` command: serve, migrate, worker, demo, create-client, audit verify,
+rotate-keys, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from app.config import Settings, get_settings
+
+cli = typer.Typer(help="Centraal Aanmeldpunt", no_args_is_help=True, add_completion=False)
+audit_cli = typer.Typer(help="The access log", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
+
+_embedded: Any = None
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server in DATA_DIR (started if needed)."""
+    global _embedded
+    if settings.database_url:
+        return settings.database_url
+    from app.embedded import start_embedded
+
+    url, _embedded = start_embedded(settings.data_dir)
+    return url
+
+
+def _settings_with_db() -> Settings:
+    settings = get_settings()
+    url = database_url(settings)
+    return settings.model_copy(update={"database_url": url})
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default HOST or 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default PORT or 8000)"),
+    workers: bool = typer.Option(True, help="Also run the background workers in this process"),
+) -> None:
+    """Start the API (migrations run first)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings_with_db().model_copy(update={"run_workers": workers and get_settings().run_workers})
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or int(os.environ.get("PORT", settings.port)),
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from app.migrate import upgrade
+
+    upgrade(_settings_with_db().database_url or "")
+    typer.echo("migrations applied")
+
+
+@cli.command()
+def worker() -> None:
+    """Run the background workers (dispatcher, deadline monitor, retention) until stopped."""
+    from app import db
+    from app.logging import configure
+    from app.migrate import upgrade
+    from app.regions.config import load_region
+    from app.worker import run_workers
+
+    settings = _settings_with_db()
+    configure(settings.log_level)
+    upgrade(settings.database_url or "")
+
+    async def main() -> None:
+        db.init_engine(settings.database_url or "", settings)
+        try:
+            await run_workers(settings, load_region(settings.region))
+        finally:
+            await db.dispose_engine()
+
+    asyncio.run(main())
+
+
+async def _with_session(fn: Any) -> Any:
+    from app import db
+    from app.migrate import upgrade
+
+    settings = _settings_with_db()
+    await asyncio.to_thread(upgrade, settings.database_url or "")
+    db.init_engine(settings.database_url or "", settings)
+    try:
+        async with db.session_factory()() as session:
+            result = await fn(session, settings)
+            await session.commit()
+            return result
+    finally:
+        await db.dispose_engine()
+
+
+@cli.command("create-client")
+def create_client_cmd(
+    organisation: str = typer.Option(..., help="Organisation code (created if needed)"),
+    scopes: str = typer.Option(..., help='Space-separated scopes, e.g. "admin"'),
+    name: str = typer.Option(None, help="Client name"),
+    kind: str = typer.Option(None, help="Organisation kind when it is created"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Create a client (and its organisation if needed); prints the secret once."""
+    from app.auth.service import DEFAULT_KIND_BY_SCOPE, create_client, get_or_create_organisation
+
+    scope_list = scopes.split()
+
+    async def run(session: Any, settings: Settings) -> dict[str, str]:
+        guessed = kind or next((DEFAULT_KIND_BY_SCOPE[s] for s in scope_list if s in DEFAULT_KIND_BY_SCOPE), "referrer")
+        org = await get_or_create_organisation(session, organisation, kind=guessed, region=settings.region)
+        client, secret = await create_client(session, org, name or f"{organisation} client", scope_list)
+        return {"clientId": client.client_id, "clientSecret": secret}
+
+    try:
+        result = asyncio.run(_with_session(run))
+    except Exception as exc:
+        detail = getattr(exc, "invalid_params", None) or str(exc)
+        typer.echo(f"error: {detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result) if as_json else f"client id: {result['clientId']}\nsecret: {result['clientSecret']}")
+
+
+@cli.command()
+def demo() -> None:
+    """Load region rotterdam with its programmes and a client for each role; print credentials."""
+    from app.auth.service import create_client, get_or_create_organisation
+    from app.regions.config import load_region
+    from app.routing.catalogue import seed
+
+    async def run(session: Any, settings: Settings) -> dict[str, Any]:
+        region = load_region(settings.region)
+        await seed(session, region)
+        out: dict[str, Any] = {}
+        roles = [
+            ("admin", "aanmeldpunt-rotterdam", "aanmeldpunt", ["admin"]),
+            ("staff", "aanmeldpunt-rotterdam", "aanmeldpunt", ["intakes:read", "intakes:write"]),
+            ("referrer", "verloskundigen-zuid", "referrer", ["referrals:write", "referrals:read"]),
+        ]
+        roles += [
+            (f"programme:{p.code}", p.organisation, p.organisation_kind, ["handoffs:write"]) for p in region.programmes
+        ]
+        for role, org_code, kind, scopes in roles:
+            org = await get_or_create_organisation(session, org_code, kind=kind, region=region.region)
+            client, secret = await create_client(session, org, f"demo {role}", scopes)
+            out[role] = {
+                "organisation": org_code,
+                "clientId": client.client_id,
+                "clientSecret": secret,
+                "scopes": scopes,
+            }
+        return out
+
+    typer.echo(json.dumps(asyncio.run(_with_session(run)), indent=2))
+
+
+@cli.command("rotate-keys")
+def rotate_keys() -> None:
+    """Start signing with a new key; the old one verifies until it retires."""
+    from datetime import timedelta
+
+    from app.auth.keys import rotate
+
+    async def run(session: Any, settings: Settings) -> str:
+        return await rotate(session, timedelta(seconds=settings.key_retire_after_seconds))
+
+    typer.echo(f"new signing key: {asyncio.run(_with_session(run))}")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the access log's hash chain; exits 1 and names the row on a break."""
+    from app import db
+    from app.audit.service import verify_chain
+
+    async def run(session: Any, settings: Settings) -> Any:
+        del settings
+        conn = await session.connection()
+        return await verify_chain(conn)
+
+    result = asyncio.run(_with_session(run))
+    del db
+    if result.broken_seq is not None:
+        typer.echo(
+            f"BROKEN at access-log row seq={result.broken_seq}: {result.reason} "
+            f"({result.checked} rows verified before it)"
+        )
+        raise typer.Exit(1)
+    typer.echo(f"ok: {result.checked} rows, chain intact")
+
+
+@cli.command()
+def openapi(output: Path = typer.Option(Path("openapi/openapi.json"), help="Where to write")) -> None:
+    """Write the OpenAPI document generated from the app."""
+    from app.main import create_app
+    from app.openapi import build_openapi
+
+    settings = get_settings().model_copy(update={"database_url": "postgresql://unused/unused"})
+    text = json.dumps(build_openapi(create_app(settings)), indent=2, ensure_ascii=False) + "\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    sys.exit(cli())
+
+
+if __name__ == "__main__":
+    main()

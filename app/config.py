@@ -1,0 +1,89 @@
+"""All settings in one place, read from the environment (prefix-free names) and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+API_VERSION = "1.0.0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://… of the server to use; unset: embedded PostgreSQL in data_dir.",
+    )
+    data_dir: Path = Field(default=Path(".data"), description="Where the embedded server keeps data.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL put in webhook payloads (the API URL receivers fetch with).",
+    )
+    region: str = Field(default="rotterdam", description="Default region of new organisations.")
+    run_workers: bool = Field(default=True, description="`serve` also runs the background workers in-process.")
+    log_level: str = "INFO"
+    router: str = Field(default="rules", description="Name of the router in entry-point group aanmeldpunt.routers.")
+
+    # Tokens
+    token_issuer: str = "urn:aanmeldpunt"  # noqa: S105 - an issuer name, not a secret
+    token_audience: str = "urn:aanmeldpunt:api"  # noqa: S105
+    token_lifetime_seconds: int = 900
+    key_retire_after_seconds: int = Field(
+        default=86_400,
+        description="A rotated-out signing key stays in the JWKS this long (longer than a token lives).",
+    )
+    external_issuer: str | None = Field(default=None, description="Issuer of staff tokens from an external IdP.")
+    external_audience: str | None = None
+    external_jwks_url: str | None = None
+    external_organisation: str | None = Field(
+        default=None, description="Organisation code external staff tokens act for (when the token has no `org`)."
+    )
+
+    # Limits
+    self_registration_rate: int = Field(default=5, description="Self-registrations per caller address per window.")
+    self_registration_window_seconds: int = 3600
+    token_rate: int = Field(default=30, description="Token requests per caller address per minute.")
+    max_body_bytes: int = 262_144
+    db_statement_timeout_ms: int = 10_000
+    db_pool_size: int = 10
+
+    # Webhooks
+    webhook_allow_loopback_http: bool = Field(
+        default=False, description="Allow http:// webhook URLs on loopback (development and tests)."
+    )
+    webhook_timeout_seconds: float = 15.0
+    webhook_secret_overlap_seconds: int = 86_400
+    webhook_batch_size: int = 20
+    webhook_lease_seconds: int = 60
+    worker_poll_seconds: float = 2.0
+
+    # Deadlines
+    approaching_working_days: int = 1
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if not value.startswith("postgresql"):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def async_url(url: str) -> str:
+    """SQLAlchemy wants the driver in the scheme."""
+    scheme, rest = url.split("://", 1)
+    return "postgresql+asyncpg://" + rest if "+" not in scheme else url

@@ -1,0 +1,102 @@
+"""Engine, session factory and the transaction boundary (one transaction per request)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from app.config import Settings, async_url
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012
+        uuid.UUID: UUID(as_uuid=True),
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSONB,
+        list[Any]: JSONB,
+    }
+
+
+_engine: AsyncEngine | None = None
+_sessions: async_sessionmaker[AsyncSession] | None = None
+
+
+def make_engine(database_url: str, settings: Settings, **kwargs: Any) -> AsyncEngine:
+    return create_async_engine(
+        async_url(database_url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={
+            "timeout": 5,
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 1,
+            "server_settings": {
+                "application_name": "aanmeldpunt",
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "timezone": "UTC",
+            },
+        },
+        **kwargs,
+    )
+
+
+def init_engine(database_url: str, settings: Settings) -> AsyncEngine:
+    global _engine, _sessions
+    _engine = make_engine(database_url, settings)
+    _sessions = async_sessionmaker(_engine, expire_on_commit=False)
+    return _engine
+
+
+def get_engine() -> AsyncEngine:
+    if _engine is None:
+        raise RuntimeError("database engine not initialised")
+    return _engine
+
+
+def session_factory() -> async_sessionmaker[AsyncSession]:
+    if _sessions is None:
+        raise RuntimeError("database engine not initialised")
+    return _sessions
+
+
+async def dispose_engine() -> None:
+    global _engine, _sessions
+    if _engine is not None:
+        await _engine.dispose()
+    _engine, _sessions = None, None
+
+
+async def get_db() -> AsyncIterator[AsyncSession]:
+    """The transaction boundary: commit when the endpoint returned, roll back when it raised.
+
+    Services only flush; what a response acknowledges is committed before it is sent.
+    """
+    async with session_factory()() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

@@ -1,0 +1,152 @@
+"""Cross-cutting HTTP behaviour as one pure ASGI middleware: headers on every response,
+content-type and body-size checks before any endpoint runs, request metrics, and a last
+guard that turns any escaped exception into a problem (with the headers still on)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import API_VERSION
+from app.http.problems import PROBLEM_JSON, where
+from app.metrics import REQUEST_LATENCY
+
+log = structlog.get_logger("app.http")
+
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"api-version", API_VERSION.encode()),
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"referrer-policy", b"no-referrer"),
+]
+_FORM_PATHS = {"/oauth/token"}
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _problem_body(status: int, title: str, detail: str, slug: str | None) -> bytes:
+    return json.dumps(
+        {
+            "type": f"https://centraal-aanmeldpunt.nl/problems/{slug}" if slug else "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+
+
+class HttpConventions:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_holder = {"status": 500, "started": False}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"api-version"]
+                message["headers"] = headers + SECURITY_HEADERS
+            await send(message)
+
+        async def reply(
+            status: int,
+            title: str,
+            detail: str,
+            slug: str | None = None,
+            extra_headers: list[tuple[bytes, bytes]] | None = None,
+        ) -> None:
+            body = _problem_body(status, title, detail, slug)
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                        *(extra_headers or []),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+        try:
+            refusal = self._refuse(scope)
+            if refusal is not None:
+                await reply(*refusal)
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body_bytes:
+                        raise BodyTooLarge
+                return message
+
+            await self.app(scope, limited_receive, send_with_headers)
+        except BodyTooLarge:
+            if not status_holder["started"]:
+                await reply(
+                    413, "Content Too Large", f"The body is larger than {self.max_body_bytes} bytes.", "too-large"
+                )
+        except Exception as exc:  # the last guard: never a stack trace to a client
+            log.error("unhandled_error", error=type(exc).__name__, where=where(exc))
+            if not status_holder["started"]:
+                await reply(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            REQUEST_LATENCY.labels(scope["method"], template, str(status_holder["status"])).observe(
+                time.perf_counter() - started
+            )
+
+    def _refuse(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        """Checks that need only the request line and headers."""
+        if scope["method"] not in _BODY_METHODS:
+            return None
+        headers = dict(scope["headers"])
+        length_raw = headers.get(b"content-length")
+        has_body = headers.get(b"transfer-encoding") is not None
+        if length_raw is not None:
+            try:
+                length = int(length_raw)
+            except ValueError:
+                return 400, "Bad Request", "Content-Length is not a number.", "invalid-input"
+            if length > self.max_body_bytes:
+                return (413, "Content Too Large", f"The body is larger than {self.max_body_bytes} bytes.", "too-large")
+            has_body = has_body or length > 0
+        if not has_body:
+            return None
+        content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if scope["path"] in _FORM_PATHS:
+            allowed = content_type in ("application/x-www-form-urlencoded", "application/json")
+        else:
+            allowed = content_type == "application/json" or content_type.endswith("+json")
+        if not allowed:
+            return (415, "Unsupported Media Type", "Send the body as application/json.", "unsupported-media-type")
+        return None
+
+
+def client_address(scope: MutableMapping[str, Any]) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"

@@ -1,0 +1,221 @@
+"""RFC 9457 problem details: every error this service gives has this one shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "https://centraal-aanmeldpunt.nl/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+log = structlog.get_logger("app.http")
+
+
+class InvalidParam(BaseModel):
+    name: str = Field(description="The field, as a dotted camelCase path, e.g. `client.birthDate`.")
+    reason: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(default="about:blank")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    invalid_params: list[InvalidParam] | None = Field(default=None, alias="invalidParams")
+
+
+class Problem(Exception):
+    """Raise anywhere; answered as application/problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        slug: str | None = None,
+        *,
+        invalid_params: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.slug = slug
+        self.invalid_params = invalid_params
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def not_found(what: str = "intake") -> Problem:
+    return Problem(404, "Not Found", f"No {what} with this id exists for you.", "not-found")
+
+
+def invalid(params: list[dict[str, str]]) -> Problem:
+    return Problem(400, "Invalid input", "One or more fields are invalid.", "invalid-input", invalid_params=params)
+
+
+def conflict(detail: str, slug: str = "conflict") -> Problem:
+    return Problem(409, "Conflict", detail, slug)
+
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    slug: str | None = None,
+    invalid_params: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if invalid_params is not None:
+        body["invalidParams"] = invalid_params
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def field_name(loc: tuple[int | str, ...]) -> str:
+    """('body', 'client', 'birthDate') -> 'client.birthDate'; list items as `children[0]`."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        source = parts.pop(0)
+        if not parts:
+            return str(source)
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif part in ("function-after", "function-before", "function-plain"):
+            continue
+        else:
+            name += ("." if name else "") + str(part)
+    return name or "body"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def validation_params(errors: Any) -> list[dict[str, str]]:
+    params: list[dict[str, str]] = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            params.append({"name": "body", "reason": "The body is not valid JSON."})
+            continue
+        if error.get("type") == "missing" and loc == ("body",):
+            params.append({"name": "body", "reason": "A JSON body is required."})
+            continue
+        params.append({"name": field_name(loc), "reason": _reason(error)})
+    return params
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status,
+            exc.detail,
+            title=exc.title,
+            slug=exc.slug,
+            invalid_params=exc.invalid_params,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            400,
+            "One or more fields are invalid.",
+            title="Invalid input",
+            slug="invalid-input",
+            invalid_params=validation_params(exc.errors()),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        if exc.status_code == 404:
+            detail = "There is nothing at this path."
+        return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    @app.exception_handler(TimeoutError)
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database_unavailable", error=type(exc).__name__)
+        return problem_response(
+            503,
+            "The service cannot reach its database right now. Try again shortly.",
+            slug="unavailable",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(_: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return problem_response(
+                503,
+                "The database connection was lost. Try again shortly.",
+                slug="unavailable",
+                headers={"Retry-After": "5"},
+            )
+        log.error("database_error", error=type(exc.orig).__name__ if exc.orig else "DBAPIError")
+        return problem_response(500, "Something went wrong on our side; it has been logged.")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", error=type(exc).__name__, where=where(exc))
+        return problem_response(500, "Something went wrong on our side; it has been logged.")
+
+
+def where(exc: BaseException) -> str:
+    """File and line of the innermost frame: logged instead of the message, which may hold
+    personal data."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"

@@ -1,0 +1,253 @@
+"""Intake endpoints: referrals, self-registrations, the worklist and the intake itself."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.auth.deps import Staff, require
+from app.auth.principal import Principal
+from app.config import Settings
+from app.db import get_db
+from app.http import ratelimit
+from app.http.idempotency import Idempotency
+from app.http.middleware import client_address
+from app.http.openapi_docs import CREATE, LIST, READ, problems
+from app.http.problems import invalid, not_found
+from app.http.schemas import decode_cursor, encode_cursor
+from app.intakes import service
+from app.intakes.models import Intake
+from app.intakes.schemas import (
+    IntakePage,
+    IntakeView,
+    ReferralIn,
+    ReferralView,
+    SelfRegistrationAccepted,
+    SelfRegistrationIn,
+)
+from app.intakes.validation import referral_problems, self_registration_problems
+
+router = APIRouter()
+Db = Annotated[AsyncSession, Depends(get_db)]
+IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=255, description="Makes a retry safe for 24 h."),
+]
+SELF_REGISTRATION_MESSAGE = (
+    "Dank je wel. We hebben je aanmelding ontvangen en nemen zo snel mogelijk contact met je op."
+)
+
+
+def etag(intake: Intake) -> str:
+    return f'"{intake.version}"'
+
+
+@router.post(
+    "/referrals",
+    status_code=201,
+    response_model=ReferralView,
+    responses=CREATE,
+    tags=["Aanmeldingen"],
+    summary="Refer a client",
+)
+async def create_referral(
+    request: Request,
+    body: ReferralIn,
+    principal: Annotated[Principal, Depends(require("referrals:write"))],
+    db: Db,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    now = clock.now()
+    problems_found = referral_problems(body, now, now.astimezone(clock.AMSTERDAM).date())
+    if problems_found:
+        raise invalid(problems_found)
+    idem = Idempotency(f"client:{principal.client_id}", idempotency_key, await request.body())
+    if (replay := await idem.replay(db)) is not None:
+        return replay
+    bundle = await service.receive(
+        db, body, principal=principal, region=request.app.state.region, router=request.app.state.router
+    )
+    view = await service.referrer_view(db, bundle)
+    location = f"/api/v1/referrals/{bundle.intake.id}"
+    return await idem.respond(db, 201, ReferralView.model_validate(view), {"Location": location})
+
+
+@router.post(
+    "/self-registrations",
+    status_code=202,
+    response_model=SelfRegistrationAccepted,
+    responses={**CREATE, **problems(429)},
+    tags=["Aanmeldingen"],
+    summary="Register yourself (no account needed)",
+    openapi_extra={"security": []},
+)
+async def create_self_registration(
+    request: Request, body: SelfRegistrationIn, db: Db, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    caller = client_address(request.scope)
+    await ratelimit.enforce(
+        f"self-registration:{caller}",
+        settings.self_registration_rate,
+        settings.self_registration_window_seconds,
+    )
+    now = clock.now()
+    problems_found = self_registration_problems(body, now, now.astimezone(clock.AMSTERDAM).date())
+    if problems_found:
+        raise invalid(problems_found)
+    idem = Idempotency(f"address:{caller}", idempotency_key, await request.body())
+    if (replay := await idem.replay(db)) is not None:
+        return replay
+    bundle = await service.receive(
+        db, body, principal=None, region=request.app.state.region, router=request.app.state.router
+    )
+    # The same answer whether or not she was known: only the new reference.
+    return await idem.respond(db, 202, {"reference": bundle.intake.reference, "message": SELF_REGISTRATION_MESSAGE})
+
+
+@router.get(
+    "/referrals/{id}",
+    response_model=ReferralView,
+    response_model_exclude_none=True,
+    responses=READ,
+    tags=["Aanmeldingen"],
+    summary="What became of a referral you made",
+)
+async def get_referral(
+    intake_id: IntakeId,
+    principal: Annotated[Principal, Depends(require("referrals:read"))],
+    db: Db,
+) -> dict[str, Any]:
+    bundle = await service.load_bundle(db, intake_id)
+    if bundle is None or bundle.intake.referrer_organisation_id != principal.organisation_id:
+        raise not_found("referral")
+    view = await service.referrer_view(db, bundle)
+    basis = "feedback_to_referrer" if view["feedback"] else "referrer_receipt"
+    await audit.record(db, principal, "read", [(intake_id, basis)])
+    return view
+
+
+@router.get(
+    "/intakes",
+    response_model=IntakePage,
+    responses=LIST,
+    tags=["Intakes"],
+    summary="The worklist, most urgent first",
+)
+async def list_intakes(
+    principal: Staff,
+    db: Db,
+    status: Annotated[
+        Literal["received", "contacted", "assessed", "routed", "handed_off", "support_started", "closed"] | None,
+        Query(description="Only this status (default: every open intake)."),
+    ] = None,
+    programme: Annotated[str | None, Query(max_length=64, description="Decided programme code.")] = None,
+    source: Annotated[Literal["referral", "self_registration"] | None, Query()] = None,
+    overdue: Annotated[bool | None, Query(description="Only intakes with a deadline passed unmet.")] = None,
+    deadline_before: Annotated[
+        datetime | None, Query(alias="deadlineBefore", description="Next deadline before this moment.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, Any]:
+    now = clock.now()
+    query = select(Intake).where(Intake.region == principal.region)
+    if status == "closed":
+        query = query.where(Intake.closed_at.is_not(None))
+    else:
+        query = query.where(Intake.closed_at.is_(None))
+        if status:
+            query = query.where(Intake.status == status)
+    if programme:
+        query = query.where(Intake.decided_programme == programme)
+    if source:
+        query = query.where(Intake.source == source)
+    if overdue:
+        query = query.where(Intake.next_deadline_at < now)
+    elif overdue is False:
+        query = query.where(or_(Intake.next_deadline_at.is_(None), Intake.next_deadline_at >= now))
+    if deadline_before is not None:
+        if deadline_before.tzinfo is None:
+            raise invalid([{"name": "deadlineBefore", "reason": "Give a time zone offset."}])
+        query = query.where(Intake.next_deadline_at < deadline_before)
+    if cursor:
+        after_due, after_id = decode_cursor(cursor, 2)
+        try:
+            after_uuid = uuid.UUID(str(after_id))
+            after_moment = datetime.fromisoformat(after_due) if after_due else None
+        except ValueError:
+            raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}]) from None
+        if after_moment is None:
+            query = query.where(Intake.next_deadline_at.is_(None), Intake.id > after_uuid)
+        else:
+            query = query.where(
+                or_(
+                    Intake.next_deadline_at > after_moment,
+                    and_(Intake.next_deadline_at == after_moment, Intake.id > after_uuid),
+                    Intake.next_deadline_at.is_(None),
+                )
+            )
+    query = query.order_by(Intake.next_deadline_at.asc().nulls_last(), Intake.id).limit(limit + 1)
+    rows = list((await db.scalars(query)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        {
+            "id": i.id,
+            "reference": i.reference,
+            "status": i.status,
+            "source": i.source,
+            "receivedAt": i.received_at,
+            "displayName": f"{i.client.get('givenName', '')} {i.client.get('familyName', '')}".strip()
+            if i.client
+            else None,
+            "pregnant": bool(i.pregnancy.get("pregnant")),
+            "safetyConcern": i.safety_concern,
+            "vulnerability": i.vulnerability,
+            "decidedProgramme": i.decided_programme,
+            "nextDeadlineAt": i.next_deadline_at,
+            "overdue": i.next_deadline_at is not None and i.next_deadline_at < now,
+        }
+        for i in rows
+    ]
+    await audit.record(
+        db, principal, "search", [(i.id, "processing" if i.legal_basis == "consent" else i.legal_basis) for i in rows]
+    )
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            [last.next_deadline_at.isoformat() if last.next_deadline_at else None, str(last.id)]
+        )
+    return {"items": items, "nextCursor": next_cursor}
+
+
+@router.get(
+    "/intakes/{id}",
+    response_model=IntakeView,
+    responses=READ,
+    tags=["Intakes"],
+    summary="One intake (staff, or the organisation it was offered to)",
+)
+async def get_intake(
+    intake_id: IntakeId,
+    principal: Annotated[Principal, Depends(require("intakes:read", "handoffs:write"))],
+    db: Db,
+) -> JSONResponse:
+    bundle = await service.visible_bundle(db, principal, intake_id)
+    orgs = await service.organisation_codes(
+        db, {bundle.intake.referrer_organisation_id, *(h.organisation_id for h in bundle.handoffs)}
+    )
+    view = IntakeView.model_validate(service.staff_view(bundle, orgs, for_staff=principal.is_staff))
+    basis = bundle.access_basis() if principal.is_staff else bundle.decide_basis_for_programme()
+    await audit.record(db, principal, "read", [(intake_id, basis)])
+    return JSONResponse(view.model_dump(mode="json", by_alias=True), headers={"ETag": etag(bundle.intake)})

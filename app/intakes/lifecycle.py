@@ -1,0 +1,80 @@
+"""The intake lifecycle as a pure state machine: (status, action) -> new status or refusal."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    CONTACTED = "contacted"
+    ASSESSED = "assessed"
+    ROUTED = "routed"
+    HANDED_OFF = "handed_off"
+    SUPPORT_STARTED = "support_started"
+    CLOSED = "closed"
+
+
+class Step(StrEnum):
+    CONTACT_REACHED = "contact_reached"
+    CONTACT_ATTEMPT = "contact_attempt"
+    ASSESS = "assess"
+    RECOMMEND = "recommend"
+    DECIDE = "decide"
+    OFFER = "offer"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    REVOKE = "revoke"
+    FIRST_CONTACT = "first_contact"
+    SUPPORT_STARTED = "support_started"
+    CLOSE = "close"
+    MERGE = "merge"
+    RECORD_CONSENT = "record_consent"
+
+
+CLOSE_REASONS = (
+    "support_started",
+    "declined_by_client",
+    "unreachable",
+    "moved_away",
+    "no_support_needed",
+    "referred_elsewhere",
+    "consent_withdrawn",
+    "duplicate",
+)
+
+S = Status
+OPEN = frozenset(s for s in Status if s is not S.CLOSED)
+
+# step -> {from status: to status}; a status not listed refuses the step.
+TRANSITIONS: dict[Step, dict[Status, Status]] = {
+    Step.CONTACT_REACHED: {S.RECEIVED: S.CONTACTED} | {s: s for s in OPEN if s is not S.RECEIVED},
+    Step.CONTACT_ATTEMPT: {s: s for s in OPEN},
+    Step.ASSESS: {S.RECEIVED: S.ASSESSED, S.CONTACTED: S.ASSESSED, S.ASSESSED: S.ASSESSED, S.ROUTED: S.ROUTED},
+    Step.RECOMMEND: {s: s for s in (S.RECEIVED, S.CONTACTED, S.ASSESSED, S.ROUTED)},
+    Step.DECIDE: {S.CONTACTED: S.ROUTED, S.ASSESSED: S.ROUTED, S.ROUTED: S.ROUTED},
+    Step.OFFER: {S.ROUTED: S.HANDED_OFF},
+    Step.ACCEPT: {S.HANDED_OFF: S.HANDED_OFF},
+    Step.DECLINE: {S.HANDED_OFF: S.ASSESSED},
+    Step.REVOKE: {S.HANDED_OFF: S.ASSESSED, S.SUPPORT_STARTED: S.SUPPORT_STARTED},
+    Step.FIRST_CONTACT: {S.HANDED_OFF: S.HANDED_OFF},
+    Step.SUPPORT_STARTED: {S.HANDED_OFF: S.SUPPORT_STARTED},
+    Step.CLOSE: {s: S.CLOSED for s in OPEN},
+    Step.MERGE: {s: S.CLOSED for s in OPEN},
+    Step.RECORD_CONSENT: {s: s for s in OPEN},
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: str, step: Step) -> None:
+        super().__init__(f"'{step.value}' is not possible while the intake is '{status}'")
+        self.status = status
+        self.step = step
+
+
+def next_status(status: str, step: Step) -> Status:
+    allowed = TRANSITIONS[step]
+    current = Status(status)
+    if current not in allowed:
+        raise IllegalTransition(status, step)
+    return allowed[current]

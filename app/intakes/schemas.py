@@ -1,0 +1,267 @@
+"""Request and response bodies of the intake endpoints."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+import phonenumbers
+from pydantic import AwareDatetime, EmailStr, Field, field_validator
+from stdnum.nl import bsn as stdnum_bsn
+from stdnum.nl import postcode as stdnum_postcode
+
+from app import clock
+from app.http.schemas import ApiModel, OutModel, Page
+from app.intakes.concerns import ConcernCode
+
+POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$")
+ConsentScopeCode = Literal["processing", "share_with_programme", "feedback_to_referrer", "research"]
+ConsentMethod = Literal["verbal", "written", "digital"]
+
+
+def check_phone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        number = phonenumbers.parse(value, "NL")
+    except phonenumbers.NumberParseException:
+        raise ValueError("Not a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("Not a valid Dutch or international phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Address(ApiModel):
+    postcode: str | None = Field(default=None, max_length=7, examples=["3073 AB"])
+    house_number: str | None = Field(default=None, max_length=10, pattern=r"^[0-9]{1,5}$")
+    house_number_suffix: str | None = Field(default=None, max_length=6)
+    city: str | None = Field(default=None, max_length=100)
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not POSTCODE.match(value) or not stdnum_postcode.is_valid(value):
+            raise ValueError("A Dutch postcode: four digits (not starting with 0), two capitals, not SA/SD/SS.")
+        compact = stdnum_postcode.compact(value)
+        return f"{compact[:4]} {compact[4:]}"
+
+
+class ClientBase(ApiModel):
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
+    birth_date: date
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = Field(default=None, max_length=254)
+    address: Address | None = None
+    preferred_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    interpreter_needed: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return check_phone(value)
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date(cls, value: date) -> date:
+        if value > clock.today_local().date() or value.year < 1900:
+            raise ValueError("A birth date in the past.")
+        return value
+
+
+class ReferralClient(ClientBase):
+    bsn: str | None = Field(default=None, description="Burgerservicenummer; must pass the elfproef.")
+
+    @field_validator("bsn")
+    @classmethod
+    def _bsn(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"[0-9]{9}", value) or not stdnum_bsn.is_valid(value):
+            raise ValueError("A BSN is 9 digits that pass the elfproef.")
+        return value
+
+
+class SelfClient(ClientBase):
+    pass
+
+
+class Pregnancy(ApiModel):
+    pregnant: bool
+    due_date: date | None = None
+    first_child: bool | None = None
+
+
+class Child(ApiModel):
+    birth_date: date
+
+
+class ConsentGiven(ApiModel):
+    client_consented: bool
+    obtained_at: AwareDatetime | None = None
+    method: ConsentMethod = "verbal"
+    scopes: list[ConsentScopeCode] = Field(default_factory=list, max_length=4)
+
+
+class Referrer(ApiModel):
+    professional_name: str = Field(min_length=1, max_length=200)
+    role: Literal[
+        "midwife", "gp", "gynaecologist", "hospital", "jgz", "kraamzorg", "wijkteam", "community_organisation", "other"
+    ]
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = Field(default=None, max_length=254)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return check_phone(value)
+
+
+class ReferralIn(ApiModel):
+    client: ReferralClient
+    pregnancy: Pregnancy
+    children: list[Child] = Field(default_factory=list, max_length=20)
+    concerns: list[ConcernCode] = Field(default_factory=list, max_length=30)
+    safety_concern: bool = False
+    narrative: str | None = Field(default=None, max_length=4000)
+    referrer: Referrer
+    consent: ConsentGiven
+    legal_basis: Literal["consent", "meldcode"] = "consent"
+    justification: str | None = Field(default=None, max_length=4000)
+
+
+class SelfRegistrationIn(ApiModel):
+    client: SelfClient
+    pregnancy: Pregnancy
+    children: list[Child] = Field(default_factory=list, max_length=20)
+    concerns: list[ConcernCode] = Field(default_factory=list, max_length=30)
+    message: str | None = Field(default=None, max_length=4000)
+    contact_preference: Literal["phone", "email", "whatsapp"] | None = None
+    consent: ConsentGiven
+
+
+class SelfRegistrationAccepted(OutModel):
+    reference: str
+    message: str
+
+
+class ReferralDates(OutModel):
+    contacted_at: datetime | None = None
+    routed_at: datetime | None = None
+    handed_off_at: datetime | None = None
+    support_started_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class ReferralView(OutModel):
+    """What the referring organisation sees: beyond 'received' only while
+    `feedback_to_referrer` consent stands; never assessment details."""
+
+    id: uuid.UUID
+    reference: str
+    status: str
+    received_at: datetime
+    feedback: bool = Field(description="False when the referrer's view is limited to 'received'.")
+    programme: str | None = None
+    close_reason: str | None = None
+    dates: ReferralDates | None = None
+
+
+class ConcernOut(OutModel):
+    code: str
+    domain: str
+    source: Literal["referral", "self", "assessment"]
+
+
+class PregnancyOut(OutModel):
+    pregnant: bool
+    due_date: date | None = None
+    first_child: bool | None = None
+    weeks_pregnant: str | None = Field(default=None, description="Weeks+days today, e.g. `16+3`.")
+
+
+class DeadlineOut(OutModel):
+    phase: Literal["response", "intake", "support_start"]
+    due_at: datetime
+    met_at: datetime | None = None
+    state: Literal["open", "met", "breached"]
+
+
+class ConsentOut(OutModel):
+    id: uuid.UUID
+    scope: str
+    given: bool
+    obtained_at: datetime
+    method: str
+    recorded_at: datetime
+    recorded_by: str
+    withdraws: uuid.UUID | None = None
+    note: str | None = None
+
+
+class HandoffOut(OutModel):
+    id: uuid.UUID
+    programme: str
+    organisation: str
+    status: str
+    offered_at: datetime
+    accepted_at: datetime | None = None
+    declined_at: datetime | None = None
+    decline_reason: str | None = None
+    revoked_at: datetime | None = None
+    first_contact_at: datetime | None = None
+    support_started_at: datetime | None = None
+
+
+class IntakeView(OutModel):
+    id: uuid.UUID
+    reference: str
+    status: str
+    source: str
+    received_at: datetime
+    referrer_organisation: str | None = None
+    legal_basis: str
+    client: dict[str, Any] | None
+    pregnancy: PregnancyOut
+    children: list[dict[str, Any]]
+    concerns: list[ConcernOut]
+    safety_concern: bool
+    narrative: str | None = None
+    message: str | None = None
+    contact_preference: str | None = None
+    referrer: dict[str, Any] | None = None
+    vulnerability: str
+    deadlines: list[DeadlineOut]
+    next_deadline_at: datetime | None = None
+    consents: list[ConsentOut]
+    routing: dict[str, Any] | None = None
+    handoffs: list[HandoffOut]
+    possible_duplicates: list[uuid.UUID] | None = None
+    close_reason: str | None = None
+    closed_at: datetime | None = None
+    erased: bool = False
+
+
+class IntakeSummary(OutModel):
+    """A worklist row: enough to choose, with personal data kept to the name."""
+
+    id: uuid.UUID
+    reference: str
+    status: str
+    source: str
+    received_at: datetime
+    display_name: str | None
+    pregnant: bool
+    safety_concern: bool
+    vulnerability: str
+    decided_programme: str | None = None
+    next_deadline_at: datetime | None = None
+    overdue: bool
+
+
+class IntakePage(Page[IntakeSummary]):
+    pass

@@ -1,0 +1,409 @@
+"""Intakes: receive, find what a caller may see, and present it. Services only flush; the
+request's transaction boundary (app.db.get_db) commits."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.auth.models import Organisation
+from app.auth.principal import Principal
+from app.consent.models import ConsentRecord
+from app.consent.rules import Action, decide, standing_scopes
+from app.deadlines import service as deadlines
+from app.deadlines.models import Deadline
+from app.deadlines.policy import Facts, days_pregnant_fmt
+from app.handoffs.models import Handoff
+from app.http.problems import not_found
+from app.intakes.concerns import DOMAIN_OF, vulnerability
+from app.intakes.models import Intake
+from app.intakes.schemas import ReferralIn, SelfRegistrationIn
+from app.regions.config import RegionConfig
+from app.routing.catalogue import catalogue_for
+from app.routing.router import Router, RoutingFacts
+from app.webhooks.outbox import Audience, emit
+
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+LIVE_HANDOFF = ("offered", "accepted", "support_started")
+
+
+def new_reference() -> str:
+    return "AMP-" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+@dataclass
+class IntakeBundle:
+    intake: Intake
+    consents: list[ConsentRecord]
+    deadlines: list[Deadline]
+    handoffs: list[Handoff]
+
+    def decide(self, action: Action) -> Any:
+        return decide(self.consents, action, self.intake.legal_basis)
+
+    def audience(self, extra: frozenset[uuid.UUID] = frozenset()) -> Audience:
+        return Audience(
+            referrer_organisation_id=self.intake.referrer_organisation_id,
+            legal_basis=self.intake.legal_basis,
+            consents=self.consents,
+            handoff_organisations=frozenset(h.organisation_id for h in self.handoffs if h.status in LIVE_HANDOFF),
+            extra_organisations=extra,
+        )
+
+    def decide_basis_for_programme(self) -> str:
+        return str(self.decide(Action.PROGRAMME_READ).basis)
+
+    def access_basis(self) -> str:
+        decision = self.decide(Action.PROCESS)
+        return decision.basis if decision else "none"
+
+
+def routing_facts(intake: Intake) -> RoutingFacts:
+    client = intake.client or {}
+    address = client.get("address") or {}
+    return RoutingFacts(
+        birth_date=date.fromisoformat(client["birthDate"]) if client.get("birthDate") else None,
+        pregnant=bool(intake.pregnancy.get("pregnant")),
+        due_date=date.fromisoformat(intake.pregnancy["dueDate"]) if intake.pregnancy.get("dueDate") else None,
+        first_child=intake.pregnancy.get("firstChild"),
+        children_birth_dates=tuple(date.fromisoformat(c["birthDate"]) for c in intake.children),
+        concerns=tuple(c["code"] for c in intake.concerns),
+        safety_concern=intake.safety_concern,
+        postcode=address.get("postcode"),
+        city=address.get("city"),
+    )
+
+
+def deadline_facts(intake: Intake) -> Facts:
+    due = intake.pregnancy.get("dueDate")
+    return Facts(
+        pregnant=bool(intake.pregnancy.get("pregnant")),
+        due_date=date.fromisoformat(due) if due else None,
+        safety_concern=intake.safety_concern,
+    )
+
+
+def thin_data(bundle: IntakeBundle, **extra: Any) -> dict[str, Any]:
+    """Webhook data: ids, status, programme, deadlines. Never names, BSN, contact or free text."""
+    intake = bundle.intake
+    now = clock.now()
+    return {
+        "intakeId": str(intake.id),
+        "reference": intake.reference,
+        "status": intake.status,
+        "programme": intake.decided_programme,
+        "nextDeadlineAt": _z(intake.next_deadline_at),
+        "deadlines": [
+            {"phase": d.phase, "dueAt": _z(d.due_at), "state": deadlines.state_of(d, now)}
+            for d in bundle.deadlines
+            if d.cancelled_at is None
+        ],
+        **extra,
+    }
+
+
+def _z(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
+    """Open intakes of the same woman: same BSN; or same birth date and family name with the
+    same postcode or phone."""
+    conditions = []
+    if intake.bsn:
+        conditions.append(Intake.bsn == intake.bsn)
+    if intake.birth_date and intake.family_name_key and (intake.postcode or intake.phone):
+        same_contact = []
+        if intake.postcode:
+            same_contact.append(Intake.postcode == intake.postcode)
+        if intake.phone:
+            same_contact.append(Intake.phone == intake.phone)
+        conditions.append(
+            and_(
+                Intake.birth_date == intake.birth_date,
+                Intake.family_name_key == intake.family_name_key,
+                or_(*same_contact),
+            )
+        )
+    if not conditions:
+        return []
+    rows = await db.scalars(
+        select(Intake.id)
+        .where(
+            Intake.closed_at.is_(None),
+            Intake.region == intake.region,
+            Intake.id != intake.id,
+            or_(*conditions),
+        )
+        .limit(20)
+    )
+    return list(rows.all())
+
+
+async def receive(
+    db: AsyncSession,
+    body: ReferralIn | SelfRegistrationIn,
+    *,
+    principal: Principal | None,
+    region: RegionConfig,
+    router: Router,
+) -> IntakeBundle:
+    """Store a referral or self-registration with its consents, deadlines, routing
+    recommendation, possible-duplicate links, outbox event and audit row: one transaction."""
+    now = clock.now()
+    is_referral = isinstance(body, ReferralIn)
+    source = "referral" if is_referral else "self_registration"
+    client = body.client.model_dump(mode="json", by_alias=True, exclude_none=True)
+    concern_source = "referral" if is_referral else "self"
+    concerns = [{"code": str(c), "source": concern_source} for c in dict.fromkeys(body.concerns)]
+    safety = body.safety_concern if isinstance(body, ReferralIn) else False
+    address = body.client.address
+    intake = Intake(
+        id=uuid.uuid4(),
+        reference=new_reference(),
+        region=region.region,
+        status="received",
+        source=source,
+        referrer_organisation_id=principal.organisation_id if principal else None,
+        received_at=now,
+        client=client,
+        pregnancy=body.pregnancy.model_dump(mode="json", by_alias=True, exclude_none=True),
+        children=[c.model_dump(mode="json", by_alias=True) for c in body.children],
+        concerns=concerns,
+        safety_concern=safety,
+        narrative=body.narrative if isinstance(body, ReferralIn) else None,
+        message=body.message if isinstance(body, SelfRegistrationIn) else None,
+        contact_preference=body.contact_preference if isinstance(body, SelfRegistrationIn) else None,
+        referrer=body.referrer.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if isinstance(body, ReferralIn)
+        else None,
+        legal_basis=body.legal_basis if isinstance(body, ReferralIn) else "consent",
+        basis_justification=body.justification if isinstance(body, ReferralIn) else None,
+        vulnerability=vulnerability([c["code"] for c in concerns], safety),
+        excluded_programmes=[],
+        possible_duplicates=[],
+        version=1,
+        created_by_client=principal.client_id if principal else "self-registration",
+        bsn=getattr(body.client, "bsn", None),
+        birth_date=body.client.birth_date,
+        family_name_key=body.client.family_name.strip().lower(),
+        postcode=address.postcode.replace(" ", "") if address and address.postcode else None,
+        phone=client.get("phone"),
+    )
+    consent = body.consent
+    consents = (
+        [
+            ConsentRecord(
+                id=uuid.uuid4(),
+                intake_id=intake.id,
+                scope=scope,
+                given=True,
+                obtained_at=consent.obtained_at or now,
+                method=consent.method if is_referral else "digital",
+                recorded_at=now,
+                recorded_by_client=principal.client_id if principal else "self-registration",
+                recorded_by_organisation=principal.organisation_code if principal else "self",
+            )
+            for scope in dict.fromkeys(consent.scopes)
+        ]
+        if consent.client_consented
+        else []
+    )
+    due = deadlines.create(intake.id, now, deadline_facts(intake), region)
+    intake.next_deadline_at = deadlines.next_due(due)
+    catalogue = await catalogue_for(db, region.region)
+    recommendation = router.recommend(
+        routing_facts(intake), catalogue, now.astimezone(clock.AMSTERDAM).date(), frozenset(), region
+    )
+    intake.routing = {"recommendation": recommendation.as_json(), "recommendedAt": _z(now), "decision": None}
+    duplicates = await find_duplicates(db, intake)
+    intake.possible_duplicates = duplicates
+    db.add(intake)
+    await db.flush()
+    db.add_all([*consents, *due])
+    if duplicates:
+        for other in (await db.scalars(select(Intake).where(Intake.id.in_(duplicates)))).all():
+            other.possible_duplicates = [*other.possible_duplicates, intake.id]
+    await db.flush()
+    bundle = IntakeBundle(intake, consents, due, [])
+    await emit(
+        db, "intake.received", thin_data(bundle), intake_id=intake.id, region=intake.region, audience=bundle.audience()
+    )
+    actor = principal or audit.Actor("self-registration", "self")
+    await audit.record(db, actor, "create", [(intake.id, bundle.access_basis())])
+    return bundle
+
+
+async def load_bundle(db: AsyncSession, intake_id: uuid.UUID, *, for_update: bool = False) -> IntakeBundle | None:
+    query = select(Intake).where(Intake.id == intake_id)
+    if for_update:
+        query = query.with_for_update()
+    intake = await db.scalar(query)
+    if intake is None:
+        return None
+    consents = list(
+        (
+            await db.scalars(
+                select(ConsentRecord).where(ConsentRecord.intake_id == intake_id).order_by(ConsentRecord.recorded_at)
+            )
+        ).all()
+    )
+    due = await deadlines.load(db, intake_id)
+    handoffs = list(
+        (await db.scalars(select(Handoff).where(Handoff.intake_id == intake_id).order_by(Handoff.offered_at))).all()
+    )
+    return IntakeBundle(intake, consents, due, handoffs)
+
+
+async def visible_bundle(
+    db: AsyncSession, principal: Principal, intake_id: uuid.UUID, *, for_update: bool = False
+) -> IntakeBundle:
+    """The intake if this caller may see it; otherwise 404, exactly as if it did not exist."""
+    bundle = await load_bundle(db, intake_id, for_update=for_update)
+    if bundle is None or bundle.intake.region != principal.region:
+        raise not_found()
+    if principal.is_staff:
+        return bundle
+    if principal.has("handoffs:write") and programme_may_read(bundle, principal.organisation_id):
+        return bundle
+    raise not_found()
+
+
+def programme_may_read(bundle: IntakeBundle, organisation_id: uuid.UUID) -> bool:
+    offered = any(h.organisation_id == organisation_id and h.status in LIVE_HANDOFF for h in bundle.handoffs)
+    return offered and bool(bundle.decide(Action.PROGRAMME_READ))
+
+
+async def organisation_codes(db: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await db.execute(select(Organisation.id, Organisation.code).where(Organisation.id.in_(wanted)))
+    return {row[0]: row[1] for row in rows.all()}
+
+
+def concern_list(intake: Intake) -> list[dict[str, Any]]:
+    return [
+        {"code": c["code"], "domain": DOMAIN_OF.get(c["code"], "unknown"), "source": c["source"]}
+        for c in intake.concerns
+    ]
+
+
+def staff_view(bundle: IntakeBundle, orgs: dict[uuid.UUID, str], *, for_staff: bool) -> dict[str, Any]:
+    intake = bundle.intake
+    now = clock.now()
+    pregnancy = dict(intake.pregnancy)
+    if pregnancy.get("pregnant") and pregnancy.get("dueDate") and intake.closed_at is None:
+        pregnancy["weeksPregnant"] = days_pregnant_fmt(
+            date.fromisoformat(pregnancy["dueDate"]), clock.today_local().date()
+        )
+    return {
+        "id": intake.id,
+        "reference": intake.reference,
+        "status": intake.status,
+        "source": intake.source,
+        "receivedAt": intake.received_at,
+        "referrerOrganisation": orgs.get(intake.referrer_organisation_id) if intake.referrer_organisation_id else None,
+        "legalBasis": intake.legal_basis,
+        "client": intake.client,
+        "pregnancy": pregnancy,
+        "children": intake.children,
+        "concerns": concern_list(intake),
+        "safetyConcern": intake.safety_concern,
+        "narrative": intake.narrative,
+        "message": intake.message,
+        "contactPreference": intake.contact_preference,
+        "referrer": intake.referrer,
+        "vulnerability": intake.vulnerability,
+        "deadlines": [
+            {"phase": d.phase, "dueAt": d.due_at, "metAt": d.met_at, "state": deadlines.state_of(d, now)}
+            for d in bundle.deadlines
+            if d.cancelled_at is None
+        ],
+        "nextDeadlineAt": intake.next_deadline_at,
+        "consents": [consent_view(c) for c in bundle.consents],
+        "routing": intake.routing if for_staff else None,
+        "handoffs": [handoff_view(h, orgs) for h in bundle.handoffs],
+        "possibleDuplicates": intake.possible_duplicates if for_staff else None,
+        "closeReason": intake.close_reason,
+        "closedAt": intake.closed_at,
+        "erased": intake.erased_at is not None,
+    }
+
+
+def consent_view(c: ConsentRecord) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "scope": c.scope,
+        "given": c.given,
+        "obtainedAt": c.obtained_at,
+        "method": c.method,
+        "recordedAt": c.recorded_at,
+        "recordedBy": f"{c.recorded_by_organisation}/{c.recorded_by_client}",
+        "withdraws": c.withdraws_id,
+        "note": c.note,
+    }
+
+
+def handoff_view(h: Handoff, orgs: dict[uuid.UUID, str]) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "programme": h.programme,
+        "organisation": orgs.get(h.organisation_id, ""),
+        "status": h.status,
+        "offeredAt": h.offered_at,
+        "acceptedAt": h.accepted_at,
+        "declinedAt": h.declined_at,
+        "declineReason": h.decline_reason,
+        "revokedAt": h.revoked_at,
+        "firstContactAt": h.first_contact_at,
+        "supportStartedAt": h.support_started_at,
+    }
+
+
+async def referrer_view(db: AsyncSession, bundle: IntakeBundle) -> dict[str, Any]:
+    intake = bundle.intake
+    base = {"id": intake.id, "reference": intake.reference, "receivedAt": intake.received_at}
+    if not bundle.decide(Action.REFERRER_FEEDBACK):
+        return {**base, "status": "received", "feedback": False}
+    programme_name = None
+    live = [h for h in bundle.handoffs if h.status in LIVE_HANDOFF]
+    if live:
+        from app.routing.models import Programme
+
+        programme_name = (
+            await db.scalar(
+                select(Programme.name).where(Programme.region == intake.region, Programme.code == live[-1].programme)
+            )
+            or live[-1].programme
+        )
+    met = {d.phase: d.met_at for d in bundle.deadlines}
+    return {
+        **base,
+        "status": intake.status,
+        "feedback": True,
+        "programme": programme_name,
+        "closeReason": intake.close_reason,
+        "dates": {
+            "contactedAt": met.get("response"),
+            "handedOffAt": live[-1].offered_at if live else None,
+            "supportStartedAt": met.get("support_start"),
+            "closedAt": intake.closed_at,
+        },
+    }
+
+
+def scopes_standing(bundle: IntakeBundle) -> set[str]:
+    return standing_scopes(bundle.consents)
+
+
+def count_open(db: AsyncSession) -> Any:
+    return select(Intake.status, func.count()).group_by(Intake.status)

@@ -1,0 +1,117 @@
+"""create_app(): routers, middleware, lifespan; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, FastAPI
+
+from app import db as database
+from app import migrate
+from app.auth import api as auth_api
+from app.auth.keys import ExternalKeys, KeyRing, ensure_signing_key
+from app.config import API_VERSION, Settings, get_settings
+from app.http import problems
+from app.http.middleware import HttpConventions
+from app.logging import configure as configure_logging
+from app.openapi import build_openapi
+from app.ops import router as ops_router
+from app.regions.config import load_region
+from app.routing.router import load_router
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    from app.consent.api import router as consent_router
+    from app.deadlines.api import router as deadlines_router
+    from app.handoffs.api import router as handoffs_router
+    from app.intakes.actions import router as actions_router
+    from app.intakes.api import router as intakes_router
+    from app.routing.api import router as routing_router
+    from app.webhooks.api import router as webhooks_router
+
+    router = APIRouter(prefix=API_PREFIX, redirect_slashes=False)
+    for sub in (
+        intakes_router,
+        actions_router,
+        consent_router,
+        handoffs_router,
+        deadlines_router,
+        routing_router,
+        auth_api.admin,
+        webhooks_router,
+    ):
+        router.include_router(sub)
+    return router
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.database_url
+        if url is None:
+            raise RuntimeError("DATABASE_URL is not set (`aanmeldpunt serve` starts an embedded server)")
+        if manage_database:
+            await anyio.to_thread.run_sync(migrate.upgrade, url)
+            database.init_engine(url, settings)
+        app.state.migration_head = migrate.head_revision(url)
+        async with database.session_factory()() as db:
+            await ensure_signing_key(db)
+            await db.commit()
+        await app.state.keyring.load()
+        workers: list[asyncio.Task[None]] = []
+        if settings.run_workers:
+            from app.worker import run_workers
+
+            workers.append(asyncio.create_task(run_workers(settings, app.state.region)))
+        try:
+            yield
+        finally:
+            for task in workers:
+                task.cancel()
+            for task in workers:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await task
+                    except (asyncio.CancelledError, Exception):  # noqa: S110 - shutting down
+                        pass
+            if manage_database:
+                await database.dispose_engine()
+
+    app = FastAPI(
+        title="Centraal Aanmeldpunt API",
+        version=API_VERSION,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    app.state.region = load_region(settings.region)
+    app.state.router = load_router(settings.router)
+    app.state.keyring = KeyRing(lambda: database.session_factory()())  # type: ignore[arg-type]
+    app.state.external_keys = ExternalKeys(settings.external_jwks_url) if settings.external_jwks_url else None
+    problems.install(app)
+    app.add_middleware(HttpConventions, max_body_bytes=settings.max_body_bytes)
+    app.include_router(ops_router)
+    app.include_router(auth_api.public)
+    app.include_router(api_router())
+
+    document: dict[str, Any] = {}
+
+    @app.get(API_PREFIX + "/openapi.json", include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        if not document:
+            document.update(build_openapi(app))
+        return document
+
+    return app

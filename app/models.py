@@ -1,0 +1,33 @@
+"""Imports every model so metadata (and Alembic) sees all tables."""
+
+from app.audit.models import AccessLogEntry
+from app.auth.models import ApiClient, Organisation, SigningKey
+from app.consent.models import ConsentRecord
+from app.db import Base
+from app.deadlines.models import Deadline
+from app.handoffs.models import Handoff
+from app.http.models import IdempotencyRecord, RateWindow
+from app.intakes.models import Assessment, Contact, Intake
+from app.routing.models import Programme
+from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
+
+__all__ = [
+    "AccessLogEntry",
+    "ApiClient",
+    "Assessment",
+    "Base",
+    "ConsentRecord",
+    "Contact",
+    "Deadline",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "Handoff",
+    "IdempotencyRecord",
+    "Intake",
+    "Organisation",
+    "Programme",
+    "RateWindow",
+    "SigningKey",
+    "Subscription",
+]
