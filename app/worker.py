@@ -1,14 +1,40 @@
-"""Background workers: webhook dispatcher, deadline monitor, retention. Run in-process by
-`serve` (RUN_WORKERS=true) or as separate processes with `aanmeldpunt worker`."""
+"""Background workers: the deadline monitor (and, as they land, the webhook dispatcher and
+retention). Run in-process by `serve` (RUN_WORKERS=true) or as separate processes with
+`aanmeldpunt worker`; any number may run side by side."""
 
 from __future__ import annotations
 
 import asyncio
 
+import structlog
+
+from app import clock
 from app.config import Settings
+from app.db import session_factory
+from app.deadlines import monitor
 from app.regions.config import RegionConfig
+
+log = structlog.get_logger("app.worker")
+
+
+async def monitor_once() -> monitor.TickResult:
+    async with session_factory()() as db:
+        result = await monitor.tick(db, clock.now())
+        await db.commit()
+    return result
 
 
 async def run_workers(settings: Settings, region: RegionConfig) -> None:
-    while True:
-        await asyncio.sleep(settings.worker_poll_seconds)
+    del region
+    stop = asyncio.Event()
+    while not stop.is_set():
+        try:
+            result = await monitor_once()
+            if result.approaching or result.breached:
+                log.info("deadline_monitor", approaching=result.approaching, breached=result.breached)
+        except Exception as exc:  # the database may be away for a while; keep trying
+            log.warning("worker_tick_failed", error=type(exc).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=settings.worker_poll_seconds)
+        except TimeoutError:
+            pass

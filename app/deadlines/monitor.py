@@ -1,0 +1,69 @@
+"""The deadline monitor: emits `deadline.approaching` and `deadline.breached` exactly once per
+deadline, however many workers run. Rows are claimed with FOR UPDATE SKIP LOCKED through
+partial indexes on what is due, so a tick costs what is due, not how many intakes exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.deadlines.models import Deadline
+from app.intakes import service as intakes
+from app.webhooks.outbox import emit
+
+BATCH = 200
+
+
+@dataclass
+class TickResult:
+    approaching: int = 0
+    breached: int = 0
+
+
+async def _claim(db: AsyncSession, *, breach: bool, now: datetime) -> list[Deadline]:
+    if breach:
+        where = [Deadline.due_at < now, Deadline.breached_emitted_at.is_(None)]
+    else:
+        where = [Deadline.approaching_at <= now, Deadline.approaching_emitted_at.is_(None)]
+    query = (
+        select(Deadline)
+        .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), *where)
+        .order_by(Deadline.due_at if breach else Deadline.approaching_at)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def tick(db: AsyncSession, now: datetime) -> TickResult:
+    """One pass; the caller commits. Emission and marking happen in one transaction."""
+    result = TickResult()
+    for breach in (False, True):
+        for deadline in await _claim(db, breach=breach, now=now):
+            bundle = await intakes.load_bundle(db, deadline.intake_id)
+            if bundle is None or bundle.intake.closed_at is not None:
+                deadline.cancelled_at = now
+                continue
+            event = "deadline.breached" if breach else "deadline.approaching"
+            if breach:
+                deadline.breached_emitted_at = now
+                deadline.approaching_emitted_at = deadline.approaching_emitted_at or now
+                result.breached += 1
+            else:
+                deadline.approaching_emitted_at = now
+                result.approaching += 1
+            data = intakes.thin_data(bundle, phase=deadline.phase, dueAt=deadline.due_at.isoformat())
+            await emit(
+                db,
+                event,
+                data,
+                intake_id=bundle.intake.id,
+                region=bundle.intake.region,
+                audience=bundle.audience(),
+                at=now,
+            )
+    await db.flush()
+    return result
