@@ -36,7 +36,7 @@ class Idempotency:
         if not 1 <= len(self.key) <= 255 or not self.key.isprintable():
             raise invalid([{"name": "Idempotency-Key", "reason": "1 to 255 printable characters."}])
         locked = await db.scalar(
-            select(func.pg_try_advisory_xact_lock(func.hashtextextended(self.owner + "\x00" + self.key, 0)))
+            select(func.pg_try_advisory_xact_lock(func.hashtextextended(self.owner + "\x1f" + self.key, 0)))
         )
         if not locked:
             raise Problem(

@@ -203,7 +203,7 @@ def install(app: FastAPI) -> None:
                 slug="unavailable",
                 headers={"Retry-After": "5"},
             )
-        log.error("database_error", error=type(exc.orig).__name__ if exc.orig else "DBAPIError")
+        log.error("database_error", error=type(exc.orig).__name__ if exc.orig else "DBAPIError", where=where(exc))
         return problem_response(500, "Something went wrong on our side; it has been logged.")
 
     @app.exception_handler(Exception)
