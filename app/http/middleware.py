@@ -116,8 +116,15 @@ class HttpConventions:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            REQUEST_LATENCY.labels(scope["method"], template, str(status_holder["status"])).observe(
-                time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            REQUEST_LATENCY.labels(scope["method"], template, str(status_holder["status"])).observe(elapsed)
+            # The route template, never the concrete path or query: no ids or data in logs.
+            log.info(
+                "request",
+                method=scope["method"],
+                route=template,
+                status=status_holder["status"],
+                ms=round(elapsed * 1000, 1),
             )
 
     def _refuse(self, scope: Scope) -> tuple[int, str, str, str] | None:
