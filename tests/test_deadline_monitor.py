@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import clock
-from app.deadlines import monitor
 from app.db import session_factory
+from app.deadlines import monitor
 from app.webhooks.models import Event
 from tests.helpers import auth_for, referral, seed_programmes
 

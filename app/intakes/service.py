@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
@@ -17,7 +17,7 @@ from app.audit import service as audit
 from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.consent.models import ConsentRecord
-from app.consent.rules import Action, decide, standing_scopes
+from app.consent.rules import Action, decide
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
 from app.deadlines.policy import Facts, days_pregnant_fmt
@@ -28,6 +28,7 @@ from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn, SelfRegistrationIn
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
+from app.routing.models import Programme
 from app.routing.router import Router, RoutingFacts
 from app.webhooks.outbox import Audience, emit
 
@@ -377,8 +378,6 @@ async def referrer_view(db: AsyncSession, bundle: IntakeBundle) -> dict[str, Any
     programme_name = None
     live = [h for h in bundle.handoffs if h.status in LIVE_HANDOFF]
     if live:
-        from app.routing.models import Programme
-
         programme_name = (
             await db.scalar(
                 select(Programme.name).where(Programme.region == intake.region, Programme.code == live[-1].programme)
@@ -399,11 +398,3 @@ async def referrer_view(db: AsyncSession, bundle: IntakeBundle) -> dict[str, Any
             "closedAt": intake.closed_at,
         },
     }
-
-
-def scopes_standing(bundle: IntakeBundle) -> set[str]:
-    return standing_scopes(bundle.consents)
-
-
-def count_open(db: AsyncSession) -> Any:
-    return select(Intake.status, func.count()).group_by(Intake.status)
