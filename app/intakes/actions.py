@@ -1,3 +1,187 @@
-from fastapi import APIRouter
+"""Staff actions on an intake: contacts, assessment, routing, handoff offer, facts, close, merge.
 
-router = APIRouter()
+Each answers the intake as it now is, with its new `ETag`. Send `If-Match` with the ETag you
+read to be told (412) when someone else changed the intake in the meantime."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.auth.deps import StaffWriter
+from app.db import get_db
+from app.handoffs.schemas import HandoffOut, handoff_response
+from app.http.openapi_docs import ACTION
+from app.http.problems import invalid
+from app.http.schemas import ApiModel
+from app.intakes import workflow
+from app.intakes.api import intake_response
+from app.intakes.concerns import ConcernCode
+from app.intakes.lifecycle import CLOSE_REASONS
+from app.intakes.schemas import IntakeView, Pregnancy
+from app.intakes.validation import pregnancy_problems
+
+router = APIRouter(tags=["Intakes"])
+Db = Annotated[AsyncSession, Depends(get_db)]
+IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=100, description="The ETag you read; 412 when the intake changed since."),
+]
+Note = Annotated[str | None, Field(default=None, max_length=4000)]
+
+
+class ContactIn(ApiModel):
+    at: AwareDatetime
+    channel: Literal["phone", "sms", "whatsapp", "email", "letter", "visit"]
+    reached: bool
+    note: Note = None
+
+
+class AssessmentIn(ApiModel):
+    visited_at: AwareDatetime
+    location: Literal["home", "office", "phone", "video"]
+    concerns: list[ConcernCode] = Field(default_factory=list, max_length=30)
+    safety_concern: bool = False
+    notes: Note = None
+
+
+class RoutingIn(ApiModel):
+    """`{}` runs the router; `{"programme", "reason"}` is the staff decision."""
+
+    programme: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9-]+$")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class FactsIn(ApiModel):
+    """Corrected facts. Deadlines are recomputed; a later deadline needs `reason`."""
+
+    pregnancy: Pregnancy | None = None
+    safety_concern: bool | None = None
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class CloseIn(ApiModel):
+    reason: Literal[tuple(r for r in CLOSE_REASONS if r not in ("consent_withdrawn", "duplicate"))]  # type: ignore[valid-type]
+    note: Note = None
+
+
+class MergeIn(ApiModel):
+    into: uuid.UUID = Field(description="The intake that stays open and receives this one's signals.")
+
+
+@router.post("/intakes/{id}/contacts", response_model=IntakeView, responses=ACTION, summary="Record a contact attempt")
+async def add_contact(
+    request: Request, intake_id: IntakeId, body: ContactIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle = await workflow.add_contact(
+        db, principal, intake_id, if_match, at=body.at, channel=body.channel, reached=body.reached, note=body.note
+    )
+    return await intake_response(db, bundle, principal)
+
+
+@router.post("/intakes/{id}/assessment", response_model=IntakeView, responses=ACTION, summary="Record the intake visit")
+async def assess(
+    request: Request, intake_id: IntakeId, body: AssessmentIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle = await workflow.assess(
+        db,
+        principal,
+        intake_id,
+        if_match,
+        request.app.state.region,
+        visited_at=body.visited_at,
+        location=body.location,
+        concerns=[str(c) for c in body.concerns],
+        safety_concern=body.safety_concern,
+        notes=body.notes,
+    )
+    return await intake_response(db, bundle, principal)
+
+
+@router.post(
+    "/intakes/{id}/routing",
+    response_model=IntakeView,
+    responses=ACTION,
+    summary="Run the router, or decide the programme",
+)
+async def route(
+    request: Request, intake_id: IntakeId, body: RoutingIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    if body.programme is None:
+        if body.reason is not None:
+            raise invalid([{"name": "programme", "reason": "A reason goes with a programme decision."}])
+        bundle = await workflow.recommend(
+            db, principal, intake_id, if_match, request.app.state.router, request.app.state.region
+        )
+    else:
+        bundle = await workflow.decide(db, principal, intake_id, if_match, programme=body.programme, reason=body.reason)
+    return await intake_response(db, bundle, principal)
+
+
+@router.patch(
+    "/intakes/{id}",
+    response_model=IntakeView,
+    responses=ACTION,
+    summary="Correct facts that set the deadlines (due date, safety concern)",
+)
+async def correct_facts(
+    request: Request, intake_id: IntakeId, body: FactsIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    if body.pregnancy is not None:
+        found = pregnancy_problems(body.pregnancy, clock.today_local().date())
+        if found:
+            raise invalid(found)
+    bundle = await workflow.correct_facts(
+        db,
+        principal,
+        intake_id,
+        if_match,
+        request.app.state.region,
+        pregnancy=body.pregnancy.model_dump(mode="json", by_alias=True, exclude_none=True) if body.pregnancy else None,
+        safety_concern=body.safety_concern,
+        reason=body.reason,
+    )
+    return await intake_response(db, bundle, principal)
+
+
+@router.post(
+    "/intakes/{id}/handoffs",
+    status_code=201,
+    response_model=HandoffOut,
+    responses=ACTION,
+    tags=["Overdrachten"],
+    summary="Offer the intake to the decided programme",
+)
+async def offer_handoff(intake_id: IntakeId, principal: StaffWriter, db: Db, if_match: IfMatch = None) -> JSONResponse:
+    handoff = await workflow.offer(db, principal, intake_id, if_match)
+    return await handoff_response(db, handoff, 201)
+
+
+@router.post("/intakes/{id}/close", response_model=IntakeView, responses=ACTION, summary="Close the intake")
+async def close(
+    request: Request, intake_id: IntakeId, body: CloseIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle = await workflow.close(
+        db, principal, intake_id, if_match, request.app.state.region, reason=body.reason, note=body.note
+    )
+    return await intake_response(db, bundle, principal)
+
+
+@router.post(
+    "/intakes/{id}/merge",
+    response_model=IntakeView,
+    responses=ACTION,
+    summary="Merge a duplicate into another intake (this one closes as duplicate)",
+)
+async def merge(
+    request: Request, intake_id: IntakeId, body: MergeIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle = await workflow.merge(db, principal, intake_id, if_match, request.app.state.region, into=body.into)
+    return await intake_response(db, bundle, principal)

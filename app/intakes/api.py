@@ -244,10 +244,19 @@ async def get_intake(
     db: Db,
 ) -> JSONResponse:
     bundle = await service.visible_bundle(db, principal, intake_id)
+    basis = bundle.access_basis() if principal.is_staff else bundle.decide_basis_for_programme()
+    await audit.record(db, principal, "read", [(intake_id, basis)])
+    return await intake_response(db, bundle, principal)
+
+
+async def intake_response(
+    db: AsyncSession, bundle: service.IntakeBundle, principal: Principal, status_code: int = 200
+) -> JSONResponse:
+    """The intake as this caller may see it, with its ETag for a later If-Match."""
     orgs = await service.organisation_codes(
         db, {bundle.intake.referrer_organisation_id, *(h.organisation_id for h in bundle.handoffs)}
     )
     view = IntakeView.model_validate(service.staff_view(bundle, orgs, for_staff=principal.is_staff))
-    basis = bundle.access_basis() if principal.is_staff else bundle.decide_basis_for_programme()
-    await audit.record(db, principal, "read", [(intake_id, basis)])
-    return JSONResponse(view.model_dump(mode="json", by_alias=True), headers={"ETag": etag(bundle.intake)})
+    return JSONResponse(
+        view.model_dump(mode="json", by_alias=True), status_code=status_code, headers={"ETag": etag(bundle.intake)}
+    )

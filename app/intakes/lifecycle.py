@@ -30,6 +30,7 @@ class Step(StrEnum):
     CLOSE = "close"
     MERGE = "merge"
     RECORD_CONSENT = "record_consent"
+    CORRECT_FACTS = "correct_facts"
 
 
 CLOSE_REASONS = (
@@ -62,6 +63,7 @@ TRANSITIONS: dict[Step, dict[Status, Status]] = {
     Step.CLOSE: {s: S.CLOSED for s in OPEN},
     Step.MERGE: {s: S.CLOSED for s in OPEN},
     Step.RECORD_CONSENT: {s: s for s in OPEN},
+    Step.CORRECT_FACTS: {s: s for s in OPEN},
 }
 
 

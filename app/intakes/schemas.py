@@ -205,6 +205,7 @@ class ConsentOut(OutModel):
 
 class HandoffOut(OutModel):
     id: uuid.UUID
+    intake_id: uuid.UUID | None = Field(default=None, description="Fetch it with `GET /intakes/{id}`.")
     programme: str
     organisation: str
     status: str

@@ -19,6 +19,12 @@ def _pregnancy(pregnancy: Pregnancy, today: date, out: Params) -> None:
         out.append({"name": "pregnancy.dueDate", "reason": "Between 30 days ago and 300 days from today."})
 
 
+def pregnancy_problems(pregnancy: Pregnancy, today: date) -> Params:
+    out: Params = []
+    _pregnancy(pregnancy, today, out)
+    return out
+
+
 def _contact(phone: str | None, email: str | None, has_address: bool, out: Params) -> None:
     if not (phone or email or has_address):
         out.append({"name": "client", "reason": "At least one of phone, email or address is required."})

@@ -1,3 +1,147 @@
-from fastapi import APIRouter
+"""The social map (public), its admin changes, and the routing simulator (staff)."""
 
-router = APIRouter()
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.auth.deps import Admin, Staff
+from app.db import get_db
+from app.http.openapi_docs import ACTION, problems
+from app.http.problems import invalid, not_found
+from app.http.schemas import ApiModel, OutModel
+from app.intakes.models import Intake
+from app.intakes.schemas import ReferralIn
+from app.intakes.service import routing_facts
+from app.intakes.validation import referral_problems
+from app.routing.catalogue import catalogue_for
+from app.routing.models import Programme
+
+router = APIRouter(tags=["Programma's en routering"])
+Db = Annotated[AsyncSession, Depends(get_db)]
+ProgrammeCode = Annotated[str, Path(alias="code", max_length=64, pattern=r"^[a-z0-9-]+$")]
+
+
+class ProgrammeOut(OutModel):
+    code: str
+    name: str
+    organisation: str
+    description: str
+    eligibility: str = Field(description="Readable summary of who the programme is for.")
+    contact: str
+    accepting_clients: bool
+
+
+class ProgrammeList(OutModel):
+    items: list[ProgrammeOut]
+
+
+class ProgrammeChange(ApiModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, min_length=1, max_length=4000)
+    eligibility: str | None = Field(default=None, min_length=1, max_length=4000)
+    contact: str | None = Field(default=None, min_length=1, max_length=1000)
+    accepting_clients: bool | None = None
+
+
+class SimulateIn(ApiModel):
+    intake: ReferralIn
+    at: date | None = Field(default=None, description="The routing date (default: today).")
+
+
+class ProgrammeReasons(OutModel):
+    programme: str
+    reasons: list[str]
+
+
+class RecommendationOut(OutModel):
+    programme: str | None
+    router: str
+    rules_version: str
+    vulnerability: str
+    reasons: list[str]
+    alternatives: list[ProgrammeReasons]
+    excluded: list[ProgrammeReasons]
+    advice: list[str]
+
+
+def _view(p: Programme) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "organisation": p.organisation_code,
+        "description": p.description,
+        "eligibility": p.eligibility,
+        "contact": p.contact,
+        "acceptingClients": p.accepting_clients,
+    }
+
+
+@router.get(
+    "/programmes",
+    response_model=ProgrammeList,
+    responses=problems(400, 503),
+    summary="The social map: programmes of this region",
+    openapi_extra={"security": []},
+)
+async def list_programmes(request: Request, db: Db) -> dict[str, Any]:
+    rows = await db.scalars(
+        select(Programme).where(Programme.region == request.app.state.region.region).order_by(Programme.code)
+    )
+    return {"items": [_view(p) for p in rows.all()]}
+
+
+@router.patch("/programmes/{code}", response_model=ProgrammeOut, responses=ACTION, summary="Change a programme (admin)")
+async def change_programme(
+    request: Request, code: ProgrammeCode, body: ProgrammeChange, principal: Admin, db: Db
+) -> dict[str, Any]:
+    programme = await db.scalar(
+        select(Programme).where(Programme.region == principal.region, Programme.code == code).with_for_update()
+    )
+    if programme is None:
+        raise not_found("programme")
+    changes = body.model_dump(exclude_unset=True)
+    if any(value is None for value in changes.values()):
+        raise invalid([{"name": k, "reason": "May not be null."} for k, v in changes.items() if v is None])
+    for field, value in changes.items():
+        setattr(programme, field, value)
+    programme.updated_at = clock.now()
+    await db.flush()
+    await audit.record_admin_access(db, principal, f"programme {code} changed: {sorted(changes)}")
+    return _view(programme)
+
+
+@router.post(
+    "/routing/simulate",
+    response_model=RecommendationOut,
+    responses=problems(400, 401, 403, 413, 415, 503),
+    summary="What the router would recommend (nothing stored)",
+)
+async def simulate(request: Request, body: SimulateIn, principal: Staff, db: Db) -> dict[str, Any]:
+    now = clock.now()
+    today = now.astimezone(clock.AMSTERDAM).date()
+    found = [{**p, "name": f"intake.{p['name']}"} for p in referral_problems(body.intake, now, today)]
+    if found:
+        raise invalid(found)
+    draft = body.intake
+    # A transient Intake (never added to the session) gives the router the same facts as a real one.
+    transient = Intake(
+        client=draft.client.model_dump(mode="json", by_alias=True, exclude_none=True),
+        pregnancy=draft.pregnancy.model_dump(mode="json", by_alias=True, exclude_none=True),
+        children=[c.model_dump(mode="json", by_alias=True) for c in draft.children],
+        concerns=[{"code": str(c), "source": "referral"} for c in dict.fromkeys(draft.concerns)],
+        safety_concern=draft.safety_concern,
+    )
+    catalogue = await catalogue_for(db, principal.region)
+    recommendation = request.app.state.router.recommend(
+        routing_facts(transient), catalogue, body.at or today, frozenset(), request.app.state.region
+    )
+    result: dict[str, Any] = recommendation.as_json()
+    return result

@@ -1,0 +1,494 @@
+"""The intake actions: each loads the intake under a row lock, checks `If-Match` and the
+lifecycle, changes it, meets deadlines, and writes its event and audit row in the same
+transaction. The HTTP layer (actions.py, handoffs/api.py) only parses and presents."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.auth.models import Organisation
+from app.auth.principal import Principal
+from app.consent.rules import Action
+from app.deadlines import service as deadlines
+from app.handoffs.models import Handoff
+from app.http.problems import Problem, conflict, invalid, not_found
+from app.intakes.concerns import vulnerability
+from app.intakes.lifecycle import IllegalTransition, Status, Step, next_status
+from app.intakes.models import Assessment, Contact, Intake
+from app.intakes.service import (
+    LIVE_HANDOFF,
+    IntakeBundle,
+    _z,
+    deadline_facts,
+    load_bundle,
+    routing_facts,
+    thin_data,
+    visible_bundle,
+)
+from app.regions.config import RegionConfig
+from app.routing.catalogue import catalogue_for
+from app.routing.models import Programme
+from app.routing.router import Router
+from app.webhooks.outbox import emit
+
+
+def precondition_failed() -> Problem:
+    return Problem(412, "Precondition Failed", "The intake changed since you read it; GET it again.", "stale")
+
+
+def check_if_match(intake: Intake, if_match: str | None) -> None:
+    """`If-Match` is optional; when sent it must name the current version (or be `*`)."""
+    if if_match is None:
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if "*" in tags or f'"{intake.version}"' in tags:
+        return
+    raise precondition_failed()
+
+
+def illegal(exc: IllegalTransition) -> Problem:
+    return conflict(str(exc), "illegal-transition")
+
+
+def advance(bundle: IntakeBundle, step: Step) -> Status:
+    try:
+        return next_status(bundle.intake.status, step)
+    except IllegalTransition as exc:
+        raise illegal(exc) from None
+
+
+@dataclass
+class Change:
+    """One action on one intake, from lock to event."""
+
+    db: AsyncSession
+    principal: Principal
+    bundle: IntakeBundle
+
+    @property
+    def intake(self) -> Intake:
+        return self.bundle.intake
+
+    async def commit(
+        self,
+        status: Status | None,
+        event: str | None,
+        *,
+        extra: dict[str, Any] | None = None,
+        audience_extra: frozenset[uuid.UUID] = frozenset(),
+        basis: str | None = None,
+    ) -> IntakeBundle:
+        intake = self.intake
+        if status is not None:
+            intake.status = status.value
+        intake.version += 1
+        intake.next_deadline_at = deadlines.next_due(self.bundle.deadlines) if intake.closed_at is None else None
+        await self.db.flush()
+        if event:
+            await emit(
+                self.db,
+                event,
+                thin_data(self.bundle, **(extra or {})),
+                intake_id=intake.id,
+                region=intake.region,
+                audience=self.bundle.audience(audience_extra),
+            )
+        await audit.record(self.db, self.principal, "update", [(intake.id, basis or self.bundle.access_basis())])
+        return self.bundle
+
+
+async def begin(
+    db: AsyncSession, principal: Principal, intake_id: uuid.UUID, if_match: str | None, step: Step
+) -> tuple[Change, Status]:
+    bundle = await visible_bundle(db, principal, intake_id, for_update=True)
+    check_if_match(bundle.intake, if_match)
+    return Change(db, principal, bundle), advance(bundle, step)
+
+
+def _not_future(at: datetime, name: str) -> None:
+    if at > clock.now() + timedelta(minutes=5):
+        raise invalid([{"name": name, "reason": "Not in the future."}])
+
+
+async def add_contact(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    *,
+    at: datetime,
+    channel: str,
+    reached: bool,
+    note: str | None,
+) -> IntakeBundle:
+    _not_future(at, "at")
+    change, status = await begin(
+        db, principal, intake_id, if_match, Step.CONTACT_REACHED if reached else Step.CONTACT_ATTEMPT
+    )
+    now = clock.now()
+    db.add(
+        Contact(
+            id=uuid.uuid4(),
+            intake_id=intake_id,
+            at=at,
+            channel=channel,
+            reached=reached,
+            note=note,
+            recorded_by=principal.client_id,
+            recorded_at=now,
+        )
+    )
+    if reached:
+        deadlines.meet(change.bundle.deadlines, "response", at)
+    return await change.commit(status, "intake.contacted" if reached else None, extra={"reached": reached})
+
+
+def recompute_deadlines(bundle: IntakeBundle, region: RegionConfig, reason: str | None) -> None:
+    deadlines.recompute(bundle.deadlines, bundle.intake.received_at, deadline_facts(bundle.intake), region, reason)
+
+
+async def assess(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    region: RegionConfig,
+    *,
+    visited_at: datetime,
+    location: str,
+    concerns: list[str],
+    safety_concern: bool,
+    notes: str | None,
+) -> IntakeBundle:
+    _not_future(visited_at, "visitedAt")
+    change, status = await begin(db, principal, intake_id, if_match, Step.ASSESS)
+    intake = change.intake
+    known = {c["code"] for c in intake.concerns}
+    found = [code for code in dict.fromkeys(concerns) if code not in known]
+    intake.concerns = [*intake.concerns, *({"code": code, "source": "assessment"} for code in found)]
+    intake.safety_concern = intake.safety_concern or safety_concern
+    intake.vulnerability = vulnerability([c["code"] for c in intake.concerns], intake.safety_concern)
+    db.add(
+        Assessment(
+            id=uuid.uuid4(),
+            intake_id=intake_id,
+            visited_at=visited_at,
+            location=location,
+            concerns=list(dict.fromkeys(concerns)),
+            safety_concern=safety_concern,
+            notes=notes,
+            recorded_by=principal.client_id,
+            recorded_at=clock.now(),
+        )
+    )
+    # A safety concern found at home only tightens deadlines; no reason needed.
+    recompute_deadlines(change.bundle, region, None)
+    deadlines.meet(change.bundle.deadlines, "intake", visited_at)
+    return await change.commit(status, "intake.assessed")
+
+
+async def correct_facts(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    region: RegionConfig,
+    *,
+    pregnancy: dict[str, Any] | None,
+    safety_concern: bool | None,
+    reason: str | None,
+) -> IntakeBundle:
+    """New facts (due date corrected, safety concern) recompute the open deadlines; moving a
+    deadline later needs `reason`, which is stored with it."""
+    change, status = await begin(db, principal, intake_id, if_match, Step.CORRECT_FACTS)
+    intake = change.intake
+    if pregnancy is not None:
+        intake.pregnancy = pregnancy
+    if safety_concern is not None:
+        intake.safety_concern = safety_concern
+    intake.vulnerability = vulnerability([c["code"] for c in intake.concerns], intake.safety_concern)
+    recompute_deadlines(change.bundle, region, reason)
+    return await change.commit(status, None)
+
+
+async def recommend(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    router: Router,
+    region: RegionConfig,
+) -> IntakeBundle:
+    change, status = await begin(db, principal, intake_id, if_match, Step.RECOMMEND)
+    intake = change.intake
+    now = clock.now()
+    catalogue = await catalogue_for(db, intake.region)
+    result = router.recommend(
+        routing_facts(intake),
+        catalogue,
+        now.astimezone(clock.AMSTERDAM).date(),
+        frozenset(intake.excluded_programmes),
+        region,
+    )
+    previous = intake.routing or {}
+    intake.routing = {
+        "recommendation": result.as_json(),
+        "recommendedAt": _z(now),
+        "recommendedBy": principal.client_id,
+        "decision": previous.get("decision"),
+    }
+    # A recommendation changes nothing outside the aanmeldpunt, so it sends no event.
+    return await change.commit(status, None)
+
+
+async def decide(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    *,
+    programme: str,
+    reason: str | None,
+) -> IntakeBundle:
+    change, status = await begin(db, principal, intake_id, if_match, Step.DECIDE)
+    intake = change.intake
+    entry = await db.scalar(select(Programme).where(Programme.region == intake.region, Programme.code == programme))
+    if entry is None:
+        raise invalid([{"name": "programme", "reason": f"No programme '{programme}' in this region."}])
+    if programme in intake.excluded_programmes:
+        raise conflict(f"'{programme}' declined this intake before; choose another programme.", "programme-excluded")
+    if not entry.accepting_clients:
+        raise conflict(f"'{programme}' is not accepting clients at the moment.", "programme-full")
+    recommended = ((intake.routing or {}).get("recommendation") or {}).get("programme")
+    override = programme != recommended
+    if override and not (reason and reason.strip()):
+        raise invalid([{"name": "reason", "reason": "Choosing another programme than recommended needs a reason."}])
+    now = clock.now()
+    intake.decided_programme = programme
+    intake.routing = {
+        **(intake.routing or {}),
+        "decision": {
+            "programme": programme,
+            "override": override,
+            "reason": reason,
+            "decidedBy": principal.client_id,
+            "decidedAt": _z(now),
+        },
+    }
+    return await change.commit(status, "intake.routed")
+
+
+async def offer(db: AsyncSession, principal: Principal, intake_id: uuid.UUID, if_match: str | None) -> Handoff:
+    change, status = await begin(db, principal, intake_id, if_match, Step.OFFER)
+    bundle = change.bundle
+    intake = bundle.intake
+    consent = bundle.decide(Action.HANDOFF)
+    if not consent:
+        raise Problem(
+            409,
+            "Consent required",
+            "Offering this intake to a programme needs standing 'share_with_programme' consent.",
+            "consent-required",
+        )
+    if intake.decided_programme is None:
+        raise conflict("Decide the programme first.", "illegal-transition")
+    organisation = await db.scalar(
+        select(Organisation)
+        .join(Programme, Programme.organisation_code == Organisation.code)
+        .where(Programme.region == intake.region, Programme.code == intake.decided_programme)
+    )
+    if organisation is None:
+        raise conflict("The programme has no organisation to offer to.", "programme-unavailable")
+    handoff = Handoff(
+        id=uuid.uuid4(),
+        intake_id=intake.id,
+        programme=intake.decided_programme,
+        organisation_id=organisation.id,
+        status="offered",
+        offered_at=clock.now(),
+        offered_by=principal.client_id,
+    )
+    db.add(handoff)
+    bundle.handoffs.append(handoff)
+    await db.flush()
+    await change.commit(status, "handoff.offered", extra={"handoffId": str(handoff.id)}, basis=consent.basis)
+    return handoff
+
+
+async def _handoff_for(db: AsyncSession, principal: Principal, handoff_id: uuid.UUID) -> tuple[Change, Handoff]:
+    """The handoff if it was offered to the caller's organisation and is still live."""
+    intake_id = await db.scalar(
+        select(Handoff.intake_id).where(Handoff.id == handoff_id, Handoff.organisation_id == principal.organisation_id)
+    )
+    if intake_id is None:
+        raise not_found("handoff")
+    bundle = await load_bundle(db, intake_id, for_update=True)
+    if bundle is None or bundle.intake.region != principal.region:
+        raise not_found("handoff")
+    handoff = next(h for h in bundle.handoffs if h.id == handoff_id)
+    if handoff.status not in LIVE_HANDOFF or not bundle.decide(Action.PROGRAMME_READ):
+        raise not_found("handoff")
+    return Change(db, principal, bundle), handoff
+
+
+async def read_handoff(db: AsyncSession, principal: Principal, handoff_id: uuid.UUID) -> Handoff:
+    change, handoff = await _handoff_for(db, principal, handoff_id)
+    await audit.record(db, principal, "read", [(change.intake.id, change.bundle.decide_basis_for_programme())])
+    return handoff
+
+
+def _handoff_state(handoff: Handoff, allowed: tuple[str, ...], what: str) -> None:
+    if handoff.status not in allowed:
+        raise conflict(f"'{what}' is not possible while the handoff is '{handoff.status}'.", "illegal-transition")
+
+
+async def handoff_step(
+    db: AsyncSession,
+    principal: Principal,
+    handoff_id: uuid.UUID,
+    step: Step,
+    *,
+    at: datetime | None = None,
+    reason: str | None = None,
+) -> Handoff:
+    change, handoff = await _handoff_for(db, principal, handoff_id)
+    status = advance(change.bundle, step)
+    basis = change.bundle.decide_basis_for_programme()
+    now = clock.now()
+    if at is not None:
+        _not_future(at, "at")
+    extra = {"handoffId": str(handoff.id)}
+    if step is Step.ACCEPT:
+        _handoff_state(handoff, ("offered",), "accept")
+        handoff.status, handoff.accepted_at = "accepted", now
+        await change.commit(status, "handoff.accepted", extra=extra, basis=basis)
+    elif step is Step.DECLINE:
+        _handoff_state(handoff, ("offered", "accepted"), "decline")
+        handoff.status, handoff.declined_at, handoff.decline_reason = "declined", now, reason
+        intake = change.intake
+        intake.excluded_programmes = [*intake.excluded_programmes, handoff.programme]
+        intake.decided_programme = None
+        # The declining organisation still hears that it declined; after that it hears nothing.
+        await change.commit(
+            status, "handoff.declined", extra=extra, audience_extra=frozenset({handoff.organisation_id}), basis=basis
+        )
+    elif step is Step.FIRST_CONTACT:
+        _handoff_state(handoff, ("accepted",), "first contact")
+        handoff.first_contact_at = at or now
+        await change.commit(status, None, basis=basis)
+    elif step is Step.SUPPORT_STARTED:
+        _handoff_state(handoff, ("accepted",), "support started")
+        handoff.status, handoff.support_started_at = "support_started", at or now
+        deadlines.meet(change.bundle.deadlines, "support_start", at or now)
+        await change.commit(status, "intake.support_started", extra=extra, basis=basis)
+    else:  # pragma: no cover - the routes only pass the four steps above
+        raise ValueError(step)
+    return handoff
+
+
+async def revoke_live_handoffs(change: Change, reason: str) -> list[Handoff]:
+    """End every live handoff at once (consent withdrawn, intake closed): the organisation's
+    read access ends with it. Each emits `handoff.revoked` to that organisation."""
+    now = clock.now()
+    revoked = [h for h in change.bundle.handoffs if h.status in ("offered", "accepted")]
+    if reason == "share_withdrawn":
+        revoked += [h for h in change.bundle.handoffs if h.status == "support_started"]
+    for handoff in revoked:
+        handoff.status, handoff.revoked_at = "revoked", now
+    await change.db.flush()
+    for handoff in revoked:
+        await emit(
+            change.db,
+            "handoff.revoked",
+            thin_data(change.bundle, handoffId=str(handoff.id), reason=reason),
+            intake_id=change.intake.id,
+            region=change.intake.region,
+            audience=change.bundle.audience(frozenset({handoff.organisation_id})),
+        )
+    return revoked
+
+
+def close_now(change: Change, reason: str, region_retention_days: int, *, erase_at_once: bool = False) -> None:
+    intake = change.intake
+    now = clock.now()
+    intake.close_reason = reason
+    intake.closed_at = now
+    intake.erase_after = now if erase_at_once else now + timedelta(days=region_retention_days)
+    for deadline in change.bundle.deadlines:
+        if deadline.met_at is None and deadline.cancelled_at is None:
+            deadline.cancelled_at = now
+
+
+async def close(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    region: RegionConfig,
+    *,
+    reason: str,
+    note: str | None,
+) -> IntakeBundle:
+    change, status = await begin(db, principal, intake_id, if_match, Step.CLOSE)
+    if reason == "support_started" and change.intake.status != Status.SUPPORT_STARTED:
+        raise conflict("Close with 'support_started' only after support has started.", "illegal-transition")
+    await revoke_live_handoffs(change, "intake_closed")
+    close_now(change, reason, region.retention_days)
+    change.intake.routing = {**(change.intake.routing or {}), "closeNote": note}
+    return await change.commit(status, "intake.closed", extra={"closeReason": reason})
+
+
+async def merge(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    region: RegionConfig,
+    *,
+    into: uuid.UUID,
+) -> IntakeBundle:
+    """Close `intake_id` as a duplicate of `into`, carrying its signals over: concerns,
+    safety concern, the referrer's narrative. Locks both rows in id order (no deadlock)."""
+    if into == intake_id:
+        raise invalid([{"name": "into", "reason": "An intake cannot be merged into itself."}])
+    first, second = sorted([intake_id, into])
+    locked = {}
+    for each in (first, second):
+        try:
+            locked[each] = await visible_bundle(db, principal, each, for_update=True)
+        except Problem:
+            if each == into:
+                raise invalid([{"name": "into", "reason": "No open intake with this id."}]) from None
+            raise
+    source, target = locked[intake_id], locked[into]
+    check_if_match(source.intake, if_match)
+    status = advance(source, Step.MERGE)
+    if target.intake.closed_at is not None:
+        raise invalid([{"name": "into", "reason": "No open intake with this id."}])
+    change_source = Change(db, principal, source)
+    change_target = Change(db, principal, target)
+    kept, moved = target.intake, source.intake
+    known = {c["code"] for c in kept.concerns}
+    kept.concerns = [*kept.concerns, *(c for c in moved.concerns if c["code"] not in known)]
+    kept.safety_concern = kept.safety_concern or moved.safety_concern
+    kept.vulnerability = vulnerability([c["code"] for c in kept.concerns], kept.safety_concern)
+    if moved.narrative:
+        signal = f"[Samengevoegd uit {moved.reference}] {moved.narrative}"
+        kept.narrative = f"{kept.narrative}\n\n{signal}" if kept.narrative else signal
+    kept.possible_duplicates = [d for d in kept.possible_duplicates if d != moved.id]
+    moved.merged_into = kept.id
+    recompute_deadlines(target, region, None)
+    await revoke_live_handoffs(change_source, "intake_closed")
+    close_now(change_source, "duplicate", region.retention_days)
+    await change_target.commit(None, None)
+    return await change_source.commit(
+        status, "intake.closed", extra={"closeReason": "duplicate", "mergedInto": str(into)}
+    )
