@@ -12,6 +12,7 @@ from app import clock
 from app.config import Settings
 from app.db import session_factory
 from app.deadlines import monitor
+from app.intakes import retention
 from app.regions.config import RegionConfig
 
 log = structlog.get_logger("app.worker")
@@ -24,6 +25,13 @@ async def monitor_once() -> monitor.TickResult:
     return result
 
 
+async def retention_once() -> int:
+    async with session_factory()() as db:
+        erased = await retention.erase_due(db, clock.now())
+        await db.commit()
+    return erased
+
+
 async def run_workers(settings: Settings, region: RegionConfig) -> None:
     del region
     stop = asyncio.Event()
@@ -32,6 +40,8 @@ async def run_workers(settings: Settings, region: RegionConfig) -> None:
             result = await monitor_once()
             if result.approaching or result.breached:
                 log.info("deadline_monitor", approaching=result.approaching, breached=result.breached)
+            if erased := await retention_once():
+                log.info("retention", erased=erased)
         except Exception as exc:  # the database may be away for a while; keep trying
             log.warning("worker_tick_failed", error=type(exc).__name__)
         try:

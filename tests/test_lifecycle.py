@@ -192,9 +192,7 @@ async def test_override_needs_a_reason_and_decline_reroutes(client, db, actors) 
     await act(client, staff, f"{base}/contacts", {"at": now_iso(), "channel": "phone", "reached": True})
     r = await client.post(f"{base}/routing", json={"programme": "wijkteam"}, headers=staff)
     assert r.status_code == 400 and r.json()["invalidParams"][0]["name"] == "reason"
-    decided = await act(
-        client, staff, f"{base}/routing", {"programme": "wijkteam", "reason": "Zij kiest dit zelf."}
-    )
+    decided = await act(client, staff, f"{base}/routing", {"programme": "wijkteam", "reason": "Zij kiest dit zelf."})
     assert decided["routing"]["decision"]["override"] is True
     handoff = await act(client, staff, f"{base}/handoffs", expect=201)
     declined = await act(client, wijkteam, f"/api/v1/handoffs/{handoff['id']}/decline", {"reason": "Geen plek."})
