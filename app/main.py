@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.region = load_region(settings.region)
     app.state.router = load_router(settings.router)
     app.state.keyring = KeyRing(lambda: database.session_factory()())  # type: ignore[arg-type]
+    app.state.external_orgs = {}  # organisation code -> (id, kind, region), per app
     app.state.external_keys = ExternalKeys(settings.external_jwks_url) if settings.external_jwks_url else None
     problems.install(app)
     app.add_middleware(HttpConventions, max_body_bytes=settings.max_body_bytes)

@@ -32,20 +32,19 @@ def unauthorized(detail: str = "A valid Bearer token is required.") -> Problem:
     )
 
 
-_external_orgs: dict[str, tuple[uuid.UUID, str, str]] = {}
-
-
-async def _external_principal(claims: dict[str, Any], settings: Settings) -> Principal:
+async def _external_principal(
+    claims: dict[str, Any], settings: Settings, known: dict[str, tuple[uuid.UUID, str, str]]
+) -> Principal:
     code = claims.get("org") or settings.external_organisation
     if not isinstance(code, str):
         raise unauthorized("The token names no organisation.")
-    if code not in _external_orgs:
+    if code not in known:
         async with session_factory()() as db:
             org = await db.scalar(select(Organisation).where(Organisation.code == code))
         if org is None:
             raise unauthorized("The token's organisation is unknown.")
-        _external_orgs[code] = (org.id, org.kind, org.region)
-    org_id, kind, region = _external_orgs[code]
+        known[code] = (org.id, org.kind, org.region)
+    org_id, kind, region = known[code]
     scope = claims.get("scope", "")
     return Principal(
         client_id=str(claims["sub"]),
@@ -79,7 +78,7 @@ async def current_principal(
                 issuer=settings.external_issuer,
                 audience=settings.external_audience or settings.token_audience,
             )
-            principal = await _external_principal(claims, settings)
+            principal = await _external_principal(claims, settings, request.app.state.external_orgs)
         else:
             keys = await request.app.state.keyring.public_keys_knowing(header.get("kid"))
             claims = verify(credentials, keys, issuer=settings.token_issuer, audience=settings.token_audience)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field
+from pydantic.alias_generators import to_camel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,9 +108,9 @@ async def change_programme(
     )
     if programme is None:
         raise not_found("programme")
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True, by_alias=False)
     if any(value is None for value in changes.values()):
-        raise invalid([{"name": k, "reason": "May not be null."} for k, v in changes.items() if v is None])
+        raise invalid([{"name": to_camel(k), "reason": "May not be null."} for k, v in changes.items() if v is None])
     for field, value in changes.items():
         setattr(programme, field, value)
     programme.updated_at = clock.now()
