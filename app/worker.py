@@ -1,6 +1,6 @@
-"""Background workers: the deadline monitor (and, as they land, the webhook dispatcher and
-retention). Run in-process by `serve` (RUN_WORKERS=true) or as separate processes with
-`aanmeldpunt worker`; any number may run side by side."""
+"""Background workers: the webhook dispatcher, the deadline monitor and retention. Run
+in-process by `serve` (RUN_WORKERS=true) or as separate processes with `aanmeldpunt worker`;
+any number may run side by side (each claims its work with SKIP LOCKED)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app.db import session_factory
 from app.deadlines import monitor
 from app.intakes import retention
 from app.regions.config import RegionConfig
+from app.webhooks import dispatcher
 
 log = structlog.get_logger("app.worker")
 
@@ -32,9 +33,7 @@ async def retention_once() -> int:
     return erased
 
 
-async def run_workers(settings: Settings, region: RegionConfig) -> None:
-    del region
-    stop = asyncio.Event()
+async def periodic(settings: Settings, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             result = await monitor_once()
@@ -48,3 +47,12 @@ async def run_workers(settings: Settings, region: RegionConfig) -> None:
             await asyncio.wait_for(stop.wait(), timeout=settings.worker_poll_seconds)
         except TimeoutError:
             pass
+
+
+async def run_workers(settings: Settings, region: RegionConfig) -> None:
+    del region
+    stop = asyncio.Event()
+    try:
+        await asyncio.gather(dispatcher.run(settings, stop), periodic(settings, stop))
+    finally:
+        stop.set()

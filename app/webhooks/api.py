@@ -1,3 +1,402 @@
-from fastapi import APIRouter
+"""Webhook subscriptions (admin): create (secret shown once), list, read, change, delete,
+rotate the secret, see deliveries, replay."""
 
-router = APIRouter()
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime, Field
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.audit import service as audit
+from app.auth.deps import Admin
+from app.auth.models import Organisation
+from app.config import Settings
+from app.db import get_db
+from app.http.openapi_docs import ACTION, CREATE, LIST, READ, problems
+from app.http.problems import invalid, not_found
+from app.http.schemas import ApiModel, OutModel, Page, decode_cursor, encode_cursor
+from app.intakes import service as intakes
+from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
+from app.webhooks.outbox import EVENT_TYPES, may_receive
+from app.webhooks.signing import new_secret
+
+router = APIRouter(tags=["Webhooks"])
+Db = Annotated[AsyncSession, Depends(get_db)]
+SubscriptionId = Annotated[uuid.UUID, Path(alias="id", description="Subscription id (UUID)")]
+EventTypes = Annotated[list[str], Field(min_length=1, max_length=len(EVENT_TYPES))]
+
+
+class SubscriptionIn(ApiModel):
+    url: str = Field(max_length=2000, examples=["https://wijkteam.example.nl/hooks/aanmeldpunt"])
+    event_types: EventTypes
+    organisation: str = Field(max_length=64, description="Code of the organisation that receives.")
+    description: str | None = Field(default=None, max_length=500)
+
+
+class SubscriptionChange(ApiModel):
+    url: str | None = Field(default=None, max_length=2000)
+    event_types: EventTypes | None = None
+    enabled: bool | None = None
+
+
+class ReplayIn(ApiModel):
+    since: AwareDatetime
+
+
+class SubscriptionOut(OutModel):
+    id: uuid.UUID
+    url: str
+    event_types: list[str]
+    organisation: str
+    description: str | None = None
+    enabled: bool
+    disabled_reason: str | None = None
+    failing_since: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str = Field(description="`whsec_` + base64; shown only in this answer. Keep it safe.")
+
+
+class SecretRotated(OutModel):
+    secret: str = Field(description="The new secret; the old one also signs until `previousSecretUntil`.")
+    previous_secret_until: datetime
+
+
+class SubscriptionPage(Page[SubscriptionOut]):
+    pass
+
+
+class AttemptOut(OutModel):
+    attempted_at: datetime
+    status_code: int | None = None
+    duration_ms: int
+    response_excerpt: str | None = None
+    error: str | None = None
+
+
+class DeliveryOut(OutModel):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+    history: list[AttemptOut]
+
+
+class DeliveryPage(Page[DeliveryOut]):
+    pass
+
+
+class ReplayResult(OutModel):
+    queued: int
+
+
+def check_url(url: str, settings: Settings) -> None:
+    """https only; plain http only to loopback when the setting allows it (development, tests)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    reason = None
+    if parts.scheme not in ("https", "http") or not host:
+        reason = "An absolute https:// URL."
+    elif parts.username or parts.password:
+        reason = "No credentials in the URL."
+    elif parts.scheme == "http" and not (settings.webhook_allow_loopback_http and _is_loopback(host)):
+        reason = "Webhook URLs must use https."
+    if reason:
+        raise invalid([{"name": "url", "reason": reason}])
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_types(types: list[str], name: str = "eventTypes") -> None:
+    unknown = [t for t in types if t not in EVENT_TYPES]
+    if unknown:
+        raise invalid([{"name": name, "reason": f"Unknown event types {unknown}; known: {list(EVENT_TYPES)}."}])
+
+
+async def _view(db: AsyncSession, sub: Subscription) -> dict[str, Any]:
+    code = await db.scalar(select(Organisation.code).where(Organisation.id == sub.organisation_id))
+    return {
+        "id": sub.id,
+        "url": sub.url,
+        "eventTypes": sub.event_types,
+        "organisation": code,
+        "description": sub.description,
+        "enabled": sub.enabled,
+        "disabledReason": sub.disabled_reason,
+        "failingSince": sub.failing_since,
+        "createdAt": sub.created_at,
+        "updatedAt": sub.updated_at,
+    }
+
+
+async def _get(db: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False) -> Subscription:
+    query = select(Subscription).where(Subscription.id == subscription_id)
+    sub = await db.scalar(query.with_for_update() if lock else query)
+    if sub is None:
+        raise not_found("subscription")
+    return sub
+
+
+@router.post(
+    "/webhook-subscriptions",
+    status_code=201,
+    response_model=SubscriptionCreated,
+    responses=CREATE,
+    summary="Subscribe an endpoint (the secret is shown only here)",
+)
+async def create_subscription(request: Request, body: SubscriptionIn, principal: Admin, db: Db) -> JSONResponse:
+    check_url(body.url, request.app.state.settings)
+    check_types(body.event_types)
+    org = await db.scalar(select(Organisation).where(Organisation.code == body.organisation))
+    if org is None:
+        raise invalid([{"name": "organisation", "reason": "No organisation with this code."}])
+    now = clock.now()
+    sub = Subscription(
+        id=uuid.uuid4(),
+        organisation_id=org.id,
+        url=body.url,
+        event_types=list(dict.fromkeys(body.event_types)),
+        description=body.description,
+        secret=new_secret(),
+        enabled=True,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(sub)
+    await db.flush()
+    await audit.record_admin_access(db, principal, "webhook subscription created")
+    view = SubscriptionCreated.model_validate({**await _view(db, sub), "secret": sub.secret})
+    return JSONResponse(
+        view.model_dump(mode="json", by_alias=True),
+        status_code=201,
+        headers={"Location": f"/api/v1/webhook-subscriptions/{sub.id}"},
+    )
+
+
+@router.get("/webhook-subscriptions", response_model=SubscriptionPage, responses=LIST, summary="All subscriptions")
+async def list_subscriptions(
+    principal: Admin,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    del principal
+    query = select(Subscription)
+    if cursor:
+        (after,) = decode_cursor(cursor, 1)
+        try:
+            query = query.where(Subscription.id > uuid.UUID(str(after)))
+        except ValueError:
+            raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}]) from None
+    rows = list((await db.scalars(query.order_by(Subscription.id).limit(limit + 1))).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [await _view(db, s) for s in rows],
+        "nextCursor": encode_cursor([str(rows[-1].id)]) if more else None,
+    }
+
+
+@router.get("/webhook-subscriptions/{id}", response_model=SubscriptionOut, responses=READ, summary="One subscription")
+async def get_subscription(subscription_id: SubscriptionId, principal: Admin, db: Db) -> dict[str, Any]:
+    del principal
+    return await _view(db, await _get(db, subscription_id))
+
+
+@router.patch(
+    "/webhook-subscriptions/{id}",
+    response_model=SubscriptionOut,
+    responses=ACTION,
+    summary="Change url, event types, or enable/disable",
+)
+async def change_subscription(
+    request: Request, subscription_id: SubscriptionId, body: SubscriptionChange, principal: Admin, db: Db
+) -> dict[str, Any]:
+    sub = await _get(db, subscription_id, lock=True)
+    if body.url is not None:
+        check_url(body.url, request.app.state.settings)
+        sub.url = body.url
+    if body.event_types is not None:
+        check_types(body.event_types)
+        sub.event_types = list(dict.fromkeys(body.event_types))
+    if body.enabled is not None:
+        sub.enabled = body.enabled
+        if body.enabled:
+            sub.disabled_reason, sub.failing_since = None, None
+    sub.updated_at = clock.now()
+    await db.flush()
+    await audit.record_admin_access(db, principal, "webhook subscription changed")
+    return await _view(db, sub)
+
+
+@router.delete(
+    "/webhook-subscriptions/{id}", status_code=204, responses=problems(400, 401, 403, 404, 503), summary="Unsubscribe"
+)
+async def delete_subscription(subscription_id: SubscriptionId, principal: Admin, db: Db) -> Response:
+    await _get(db, subscription_id, lock=True)
+    await db.execute(delete(Subscription).where(Subscription.id == subscription_id))
+    await audit.record_admin_access(db, principal, "webhook subscription deleted")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/webhook-subscriptions/{id}/rotate-secret",
+    response_model=SecretRotated,
+    responses=ACTION,
+    summary="New secret; the old one keeps signing during the overlap",
+)
+async def rotate_secret(request: Request, subscription_id: SubscriptionId, principal: Admin, db: Db) -> dict[str, Any]:
+    sub = await _get(db, subscription_id, lock=True)
+    settings: Settings = request.app.state.settings
+    now = clock.now()
+    sub.previous_secret = sub.secret
+    sub.previous_secret_until = now + timedelta(seconds=settings.webhook_secret_overlap_seconds)
+    sub.secret = new_secret()
+    sub.updated_at = now
+    await db.flush()
+    await audit.record_admin_access(db, principal, "webhook secret rotated")
+    return {"secret": sub.secret, "previousSecretUntil": sub.previous_secret_until}
+
+
+@router.get(
+    "/webhook-subscriptions/{id}/deliveries",
+    response_model=DeliveryPage,
+    responses=READ,
+    summary="Recent deliveries with their attempts (newest first)",
+)
+async def list_deliveries(
+    subscription_id: SubscriptionId,
+    principal: Admin,
+    db: Db,
+    status: Annotated[str | None, Query(pattern="^(pending|delivered|failed|suppressed)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    del principal
+    await _get(db, subscription_id)
+    query = (
+        select(Delivery, Event.type)
+        .join(Event, Event.id == Delivery.event_id)
+        .where(Delivery.subscription_id == subscription_id)
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    if cursor:
+        (before,) = decode_cursor(cursor, 1)
+        if not isinstance(before, int):
+            raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}])
+        query = query.where(Delivery.event_seq < before)
+    rows = (await db.execute(query.order_by(Delivery.event_seq.desc()).limit(limit + 1))).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    attempts: dict[uuid.UUID, list[DeliveryAttempt]] = {}
+    if rows:
+        for attempt in (
+            await db.scalars(
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id.in_([d.id for d, _ in rows]))
+                .order_by(DeliveryAttempt.attempted_at)
+            )
+        ).all():
+            attempts.setdefault(attempt.delivery_id, []).append(attempt)
+    items = [
+        {
+            "id": d.id,
+            "eventId": d.event_id,
+            "eventType": event_type,
+            "status": d.status,
+            "attempts": d.attempts,
+            "nextAttemptAt": d.next_attempt_at,
+            "lastStatusCode": d.last_status_code,
+            "createdAt": d.created_at,
+            "finishedAt": d.finished_at,
+            "history": [
+                {
+                    "attemptedAt": a.attempted_at,
+                    "statusCode": a.status_code,
+                    "durationMs": a.duration_ms,
+                    "responseExcerpt": a.response_excerpt,
+                    "error": a.error,
+                }
+                for a in attempts.get(d.id, [])
+            ],
+        }
+        for d, event_type in rows
+    ]
+    return {"items": items, "nextCursor": encode_cursor([rows[-1][0].event_seq]) if more else None}
+
+
+@router.post(
+    "/webhook-subscriptions/{id}/replay",
+    response_model=ReplayResult,
+    responses=ACTION,
+    summary="Send again every event since a moment that this subscription may see",
+)
+async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Admin, db: Db) -> dict[str, Any]:
+    sub = await _get(db, subscription_id)
+    kind = await db.scalar(select(Organisation.kind).where(Organisation.id == sub.organisation_id)) or ""
+    events = (
+        await db.scalars(
+            select(Event)
+            .where(Event.occurred_at >= body.since, Event.type.in_(sub.event_types))
+            .order_by(Event.seq)
+            .limit(10_000)
+        )
+    ).all()
+    now = clock.now()
+    rows = []
+    for event in events:
+        if event.intake_id is not None and kind != "aanmeldpunt":
+            bundle = await intakes.load_bundle(db, event.intake_id)
+            if bundle is None or not may_receive(kind, sub.organisation_id, bundle.audience()):
+                continue  # who may see what is decided now, not when the event happened
+        elif event.intake_id is None and kind != "aanmeldpunt":
+            continue
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "event_id": event.id,
+                "event_seq": event.seq,
+                "subscription_id": sub.id,
+                "intake_id": event.intake_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    if rows:
+        statement = insert(Delivery).values(rows)
+        await db.execute(
+            statement.on_conflict_do_update(
+                constraint="uq_webhook_deliveries_event_sub",
+                set_={"status": "pending", "next_attempt_at": now, "lease_until": None, "finished_at": None},
+            )
+        )
+    await audit.record_admin_access(db, principal, f"webhook replay queued {len(rows)}")
+    return {"queued": len(rows)}
