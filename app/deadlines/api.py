@@ -1,3 +1,137 @@
-from fastapi import APIRouter
+"""Deadline simulator and compliance report (staff)."""
 
-router = APIRouter()
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, Field
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import clock
+from app.auth.deps import Staff
+from app.db import get_db
+from app.deadlines.models import Deadline
+from app.deadlines.policy import Facts, compute, situations
+from app.deadlines.report import Row, summarise
+from app.deadlines.service import calendar_for
+from app.http.openapi_docs import LIST, problems
+from app.http.problems import invalid
+from app.http.schemas import ApiModel, OutModel
+from app.intakes.models import Intake
+from app.intakes.schemas import Pregnancy
+from app.intakes.validation import pregnancy_problems
+
+router = APIRouter(tags=["Termijnen"])
+Db = Annotated[AsyncSession, Depends(get_db)]
+
+
+class SimulateIn(ApiModel):
+    received_at: AwareDatetime
+    pregnancy: Pregnancy
+    safety_concern: bool = False
+
+
+class SimulatedDeadline(OutModel):
+    phase: str
+    due_at: datetime
+    approaching_at: datetime
+    working_days: int
+
+
+class SimulateOut(OutModel):
+    situations: list[str] = Field(description="The policy rows that matched; the strictest number per phase wins.")
+    deadlines: list[SimulatedDeadline]
+
+
+class PhaseFigures(OutModel):
+    phase: str
+    due: int
+    met_on_time: int
+    met_late: int
+    open: int
+    overdue: int
+    median_working_days_to_meet: float | None
+    p90_working_days_to_meet: float | None
+
+
+class DeadlineReport(OutModel):
+    from_: date = Field(alias="from")
+    to: date
+    phases: list[PhaseFigures]
+
+
+@router.post(
+    "/deadlines/simulate",
+    response_model=SimulateOut,
+    responses=problems(400, 401, 403, 413, 415, 503),
+    summary="The deadlines the region's policy gives (nothing stored)",
+)
+async def simulate(request: Request, body: SimulateIn, principal: Staff) -> dict[str, Any]:
+    del principal
+    received_on = body.received_at.astimezone(clock.AMSTERDAM).date()
+    found = pregnancy_problems(body.pregnancy, received_on)
+    if found:
+        raise invalid(found)
+    region = request.app.state.region
+    facts = Facts(body.pregnancy.pregnant, body.pregnancy.due_date, body.safety_concern)
+    moments = compute(body.received_at, facts, region.deadlines, calendar_for(region))
+    return {
+        "situations": situations(facts, received_on),
+        "deadlines": [
+            {"phase": m.phase, "dueAt": m.due_at, "approachingAt": m.approaching_at, "workingDays": m.working_days}
+            for m in moments
+        ],
+    }
+
+
+@router.get(
+    "/deadlines/report",
+    response_model=DeadlineReport,
+    responses=LIST,
+    summary="Compliance per phase for deadlines due in a period (local dates, inclusive)",
+)
+async def report(
+    request: Request,
+    principal: Staff,
+    db: Db,
+    from_: Annotated[date, Query(alias="from", description="First local date (inclusive).")],
+    to: Annotated[date, Query(description="Last local date (inclusive).")],
+) -> dict[str, Any]:
+    if to < from_:
+        raise invalid([{"name": "to", "reason": "On or after 'from'."}])
+    if (to - from_).days > 3 * 366:
+        raise invalid([{"name": "to", "reason": "At most three years per report."}])
+    start = datetime.combine(from_, time.min, tzinfo=clock.AMSTERDAM)
+    end = datetime.combine(to + timedelta(days=1), time.min, tzinfo=clock.AMSTERDAM)
+    rows = await db.execute(
+        select(Deadline.phase, Deadline.due_at, Deadline.met_at, Intake.received_at, Deadline.cancelled_at)
+        .join(Intake, Intake.id == Deadline.intake_id)
+        .where(
+            Intake.region == principal.region,
+            # A deadline cancelled by closing before it was due no longer counts; one closed
+            # after it was due stays in the figures as overdue.
+            or_(Deadline.cancelled_at.is_(None), Deadline.cancelled_at > Deadline.due_at),
+            Deadline.due_at >= start,
+            Deadline.due_at < end,
+        )
+    )
+    local = clock.AMSTERDAM
+    figures = summarise(
+        (
+            Row(
+                phase,
+                received.astimezone(local).date(),
+                due,
+                met,
+                met.astimezone(local).date() if met else None,
+                cancelled,
+            )
+            for phase, due, met, received, cancelled in rows.all()
+        ),
+        clock.now(),
+        calendar_for(request.app.state.region),
+    )
+    return {"from": from_, "to": to, "phases": figures}
