@@ -126,3 +126,15 @@ def self_registration(**overrides: Any) -> dict[str, Any]:
             target = target[key]
         target[keys[-1]] = value
     return body
+
+
+PERSONAL_DATA = ("Samira", "Jansen", "123456782", "612345678", "samira@example.org", "3073", "schulden", "De Vries")
+
+
+def assert_no_personal_data_logged(capsys: Any) -> None:
+    """The application's logs (stdout/stderr, JSON lines) of everything the test did."""
+    out = capsys.readouterr()
+    logged = out.out + out.err
+    assert '"event": "request"' in logged  # the logs were captured
+    for secret in PERSONAL_DATA:
+        assert secret not in logged, secret

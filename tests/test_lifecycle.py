@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.webhooks.models import Event
-from tests.helpers import auth_for, referral, seed_programmes
+from tests.helpers import assert_no_personal_data_logged, auth_for, referral, seed_programmes
 
 
 def now_iso() -> str:
@@ -42,7 +42,7 @@ async def act(client, headers, path: str, body: dict[str, Any] | None = None, ex
     return data
 
 
-async def test_referral_to_support_started_with_three_tokens(client, db, actors) -> None:
+async def test_referral_to_support_started_with_three_tokens(client, db, actors, capsys) -> None:
     referrer, staff, mvr = actors["referrer"], actors["staff"], actors["mvr"]
     intake_id = await refer(client, actors)
     base = f"/api/v1/intakes/{intake_id}"
@@ -124,6 +124,7 @@ async def test_referral_to_support_started_with_three_tokens(client, db, actors)
     log = await client.get(f"{base}/access-log", headers=staff, params={"limit": 500})
     actions = [row["action"] for row in log.json()["items"]]
     assert actions.count("update") >= 9 and actions[0] == "create"
+    assert_no_personal_data_logged(capsys)
 
 
 async def test_illegal_transitions_are_409(client, actors) -> None:

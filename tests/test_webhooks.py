@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.webhooks import dispatcher
 from app.webhooks.models import Delivery, Event
-from tests.helpers import auth_for, referral, seed_programmes
+from tests.helpers import PERSONAL_DATA, assert_no_personal_data_logged, auth_for, referral, seed_programmes
 from tests.receiver import Receiver, start
 from tests.test_lifecycle import act, now_iso
 
@@ -37,7 +37,7 @@ ALL = [
     "consent.withdrawn",
     "endpoint.disabled",
 ]
-PERSONAL = ("Samira", "Jansen", "123456782", "612345678", "samira@example.org", "3073", "schulden", "De Vries")
+PERSONAL = PERSONAL_DATA
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ async def drain(settings, rounds: int = 12) -> None:
             clock.advance(timedelta(hours=11))
 
 
-async def test_fan_out_signatures_retries_and_visibility(client, db, settings, receiver) -> None:
+async def test_fan_out_signatures_retries_and_visibility(client, db, settings, receiver, capsys) -> None:
     await seed_programmes()
     admin, staff, referrer, mvr = [
         await auth_for(client, role) for role in ("admin", "staff", "referrer", "mvr", "referrer2")
@@ -139,6 +139,7 @@ async def test_fan_out_signatures_retries_and_visibility(client, db, settings, r
     ).json()
     assert all(d["status"] == "delivered" for d in deliveries["items"])
     assert any(len(d["history"]) > 1 and d["history"][0]["statusCode"] == 503 for d in deliveries["items"])
+    assert_no_personal_data_logged(capsys)
 
 
 async def _sub_id(client, admin, name: str) -> str:
