@@ -28,7 +28,7 @@ router = APIRouter(tags=["Termijnen"])
 Db = Annotated[AsyncSession, Depends(get_db)]
 
 
-class SimulateIn(ApiModel):
+class DeadlineSimulationIn(ApiModel):
     received_at: AwareDatetime
     pregnancy: Pregnancy
     safety_concern: bool = False
@@ -41,7 +41,7 @@ class SimulatedDeadline(OutModel):
     working_days: int
 
 
-class SimulateOut(OutModel):
+class DeadlineSimulation(OutModel):
     situations: list[str] = Field(description="The policy rows that matched; the strictest number per phase wins.")
     deadlines: list[SimulatedDeadline]
 
@@ -65,11 +65,11 @@ class DeadlineReport(OutModel):
 
 @router.post(
     "/deadlines/simulate",
-    response_model=SimulateOut,
+    response_model=DeadlineSimulation,
     responses=problems(400, 401, 403, 413, 415, 503),
     summary="The deadlines the region's policy gives (nothing stored)",
 )
-async def simulate(request: Request, body: SimulateIn, principal: Staff) -> dict[str, Any]:
+async def simulate(request: Request, body: DeadlineSimulationIn, principal: Staff) -> dict[str, Any]:
     del principal
     received_on = body.received_at.astimezone(clock.AMSTERDAM).date()
     found = pregnancy_problems(body.pregnancy, received_on)

@@ -52,7 +52,7 @@ class ProgrammeChange(ApiModel):
     accepting_clients: bool | None = None
 
 
-class SimulateIn(ApiModel):
+class RoutingSimulationIn(ApiModel):
     intake: ReferralIn
     at: date | None = Field(default=None, description="The routing date (default: today).")
 
@@ -125,7 +125,7 @@ async def change_programme(
     responses=problems(400, 401, 403, 413, 415, 503),
     summary="What the router would recommend (nothing stored)",
 )
-async def simulate(request: Request, body: SimulateIn, principal: Staff, db: Db) -> dict[str, Any]:
+async def simulate(request: Request, body: RoutingSimulationIn, principal: Staff, db: Db) -> dict[str, Any]:
     now = clock.now()
     today = now.astimezone(clock.AMSTERDAM).date()
     found = [{**p, "name": f"intake.{p['name']}"} for p in referral_problems(body.intake, now, today)]
