@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 ADR_RULESET ?= ../shared/adr/linter.yaml
 
-.PHONY: run test install lint typecheck openapi openapi-check adr-lint pytest worker demo bench migrate clean
+.PHONY: run test install lint typecheck openapi openapi-check adr-lint pytest worker demo bench migrate clean fuzz chaos
 
 run: install ## start the service on 127.0.0.1:$${PORT:-8000} (embedded PostgreSQL without DATABASE_URL)
 	$(BIN)/aanmeldpunt serve
@@ -46,6 +46,9 @@ adr-lint: ## the Dutch API Design Rules ruleset, zero errors
 
 pytest: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+fuzz: install ## a long Schemathesis run as every role (the bounded one is part of `make test`)
+	$(BIN)/python -m tests.fuzz --max-examples $${MAX_EXAMPLES:-300}
 
 migrate: install
 	$(BIN)/aanmeldpunt migrate

@@ -12,7 +12,7 @@ from app import clock
 from app.auth.models import ApiClient, Organisation
 from app.auth.passwords import hash_secret
 from app.auth.principal import ORGANISATION_KINDS, SCOPES
-from app.http.problems import Problem, invalid
+from app.http.problems import invalid
 
 DEFAULT_KIND_BY_SCOPE = {
     "admin": "aanmeldpunt",
@@ -69,5 +69,5 @@ async def create_client(
 async def find_organisation(db: AsyncSession, code: str) -> Organisation:
     org = await db.scalar(select(Organisation).where(Organisation.code == code))
     if org is None:
-        raise Problem(404, "Not Found", "No organisation with this code.", "not-found")
+        raise invalid([{"name": "organisation", "reason": "No organisation with this code."}])
     return org

@@ -203,6 +203,11 @@ def install(app: FastAPI) -> None:
                 slug="unavailable",
                 headers={"Retry-After": "5"},
             )
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", "")
+        if str(sqlstate).startswith("22"):  # data exception: e.g. a NUL character, a value out of range
+            return problem_response(
+                400, "A value in the request cannot be stored or compared.", title="Invalid input", slug="invalid-input"
+            )
         log.error("database_error", error=type(exc.orig).__name__ if exc.orig else "DBAPIError", where=where(exc))
         return problem_response(500, "Something went wrong on our side; it has been logged.")
 
