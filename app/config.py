@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     self_registration_rate: int = Field(default=5, description="Self-registrations per caller address per window.")
     self_registration_window_seconds: int = 3600
     token_rate: int = Field(default=30, description="Token requests per caller address per minute.")
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (e.g. the self-registration form's site).",
+    )
     max_body_bytes: int = 262_144
     db_statement_timeout_ms: int = 10_000
     db_pool_size: int = 10

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app import db as database
 from app import migrate
@@ -103,6 +104,16 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.external_keys = ExternalKeys(settings.external_jwks_url) if settings.external_jwks_url else None
     problems.install(app)
     app.add_middleware(HttpConventions, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_allow_origins:
+        # Only the configured origins (a self-registration form on the region's site); no credentials.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+            expose_headers=["API-Version", "Location", "ETag", "Retry-After"],
+            max_age=600,
+        )
     app.include_router(ops_router)
     app.include_router(auth_api.public)
     app.include_router(api_router())
