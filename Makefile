@@ -50,6 +50,9 @@ pytest: install
 fuzz: install ## a long Schemathesis run as every role (the bounded one is part of `make test`)
 	$(BIN)/python -m tests.fuzz --max-examples $${MAX_EXAMPLES:-300}
 
+chaos: install ## SIGKILL mid-burst (1,000 referrals) and a 10 s database outage; prints the counts
+	$(BIN)/python -m tests.chaos all
+
 migrate: install
 	$(BIN)/aanmeldpunt migrate
 

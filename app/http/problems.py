@@ -204,6 +204,13 @@ def install(app: FastAPI) -> None:
                 headers={"Retry-After": "5"},
             )
         sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", "")
+        if str(sqlstate) in ("40001", "40P01"):  # serialization failure, deadlock: transient
+            return problem_response(
+                503,
+                "A conflicting change happened at the same moment. Try again.",
+                slug="unavailable",
+                headers={"Retry-After": "1"},
+            )
         if str(sqlstate).startswith("22"):  # data exception: e.g. a NUL character, a value out of range
             return problem_response(
                 400, "A value in the request cannot be stored or compared.", title="Invalid input", slug="invalid-input"

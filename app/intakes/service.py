@@ -231,7 +231,10 @@ async def receive(
     await db.flush()
     db.add_all([*consents, *due])
     if duplicates:
-        for other in (await db.scalars(select(Intake).where(Intake.id.in_(duplicates)))).all():
+        # Lock the other intakes in id order, so two referrals of the same woman arriving
+        # together cannot deadlock on each other's rows.
+        others = select(Intake).where(Intake.id.in_(duplicates)).order_by(Intake.id).with_for_update()
+        for other in (await db.scalars(others)).all():
             other.possible_duplicates = [*other.possible_duplicates, intake.id]
     await db.flush()
     bundle = IntakeBundle(intake, consents, due, [])
