@@ -53,6 +53,10 @@ fuzz: install ## a long Schemathesis run as every role (the bounded one is part 
 chaos: install ## SIGKILL mid-burst (1,000 referrals) and a 10 s database outage; prints the counts
 	$(BIN)/python -m tests.chaos all
 
+bench: install ## benchmarks against a FastAPI + asyncpg baseline (bench/README.md); writes bench/results.json
+	@command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)) >/dev/null
+	$(BIN)/python -m bench.run
+
 migrate: install
 	$(BIN)/aanmeldpunt migrate
 

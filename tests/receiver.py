@@ -26,6 +26,7 @@ class Arrival:
     headers: dict[str, str]
     answered: int
     verified: bool
+    arrived_at: float = field(default_factory=time.time)
 
 
 @dataclass
