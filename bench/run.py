@@ -236,7 +236,7 @@ async def b4(base_url: str) -> dict[str, Any]:
     from app.migrate import upgrade
 
     db = await fresh_database(base_url, "b4")
-    upgrade(db)
+    await asyncio.to_thread(upgrade, db)
     init_engine(db, Settings(database_url=db))
     conn = await asyncpg.connect(db)
 

@@ -69,4 +69,7 @@ async def audit_rows(conn: asyncpg.Connection, count: int) -> None:
 
 
 async def analyze(conn: asyncpg.Connection) -> None:
-    await conn.execute("ANALYZE")
+    """Bring freshly loaded tables to the steady state of a long-running database, so that
+    autovacuum does not run on them in the middle of a measurement."""
+    await conn.execute("VACUUM (ANALYZE)")
+    await conn.execute("CHECKPOINT")

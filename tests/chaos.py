@@ -31,6 +31,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from tests.helpers import referral
 from tests.live import LiveServer
+from tests.receiver import Receiver, start
 
 
 def bsn_for(i: int) -> str:
@@ -171,11 +172,20 @@ class OutageResult:
     slowest_during_s: float
     recovered: bool
     after: Counter[str]
+    acknowledged: int
+    delivered_after: int
 
     @property
     def ok(self) -> bool:
         only_503 = set(self.during) <= {"201", "503+problem+retry-after"}
-        return only_503 and "503+problem+retry-after" in self.during and self.readyz_during == 503 and self.recovered
+        workers_resumed = self.delivered_after == self.acknowledged
+        return (
+            only_503
+            and "503+problem+retry-after" in self.during
+            and self.readyz_during == 503
+            and self.recovered
+            and workers_resumed
+        )
 
 
 async def outage_scenario(seconds: float = 10) -> OutageResult:
@@ -185,9 +195,25 @@ async def outage_scenario(seconds: float = 10) -> OutageResult:
     with tempfile.TemporaryDirectory() as folder:
         pg = pgserver.get_server(Path(folder) / "pg", cleanup_mode="stop")
         url = pg.get_uri()
-        server = LiveServer(url, env={"DB_STATEMENT_TIMEOUT_MS": "3000"}).start()
-        token = server.demo_tokens()["referrer"]
+        receiver = Receiver()
+        http_server = start(receiver)
+        env = {"DB_STATEMENT_TIMEOUT_MS": "3000", "RUN_WORKERS": "true", "WEBHOOK_ALLOW_LOOPBACK_HTTP": "true"}
+        server = LiveServer(url, env=env).start()
+        tokens = server.demo_tokens()
+        token = tokens["referrer"]
         headers = {"Authorization": f"Bearer {token}"}
+        subscription = {
+            "url": receiver.url("ok", "hub"),
+            "eventTypes": ["intake.received"],
+            "organisation": "aanmeldpunt-rotterdam",
+        }
+        created = httpx.post(
+            f"{server.base}/api/v1/webhook-subscriptions",
+            json=subscription,
+            headers={"Authorization": f"Bearer {tokens['admin']}"},
+        )
+        created.raise_for_status()
+        acknowledged: set[str] = set()
         during: Counter[str] = Counter()
         after: Counter[str] = Counter()
         slowest = 0.0
@@ -196,7 +222,11 @@ async def outage_scenario(seconds: float = 10) -> OutageResult:
             async def one(tally: Counter[str]) -> float:
                 started = time.monotonic()
                 try:
-                    r = await client.post(f"{server.base}/api/v1/referrals", json=body_for(0), headers=headers)
+                    r = await client.post(
+                        f"{server.base}/api/v1/referrals", json=body_for(len(acknowledged)), headers=headers
+                    )
+                    if r.status_code == 201:
+                        acknowledged.add(r.json()["id"])
                     if r.status_code == 503:
                         good = (
                             r.headers.get("content-type") == "application/problem+json" and "retry-after" in r.headers
@@ -226,9 +256,17 @@ async def outage_scenario(seconds: float = 10) -> OutageResult:
             for _ in range(20):
                 await one(after)
             recovered = recovered and after == Counter({"201": 20})
+            # The in-process workers resume: every acknowledged referral's event reaches the receiver.
+            for _ in range(300):
+                arrived = {a.body["data"]["intakeId"] for a in receiver.of("hub")}
+                if acknowledged <= arrived:
+                    break
+                await asyncio.sleep(0.1)
         server.stop()
+        http_server.shutdown()
         pg.cleanup()
-    return OutageResult(during, readyz, round(slowest, 2), recovered, after)
+    delivered = len(acknowledged & {a.body["data"]["intakeId"] for a in receiver.of("hub")})
+    return OutageResult(during, readyz, round(slowest, 2), recovered, after, len(acknowledged), delivered)
 
 
 async def fresh_database(base_url: str) -> str:
@@ -277,6 +315,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     "slowestAnswerDuringOutageSeconds": outage.slowest_during_s,
                     "answersAfterRestart": dict(outage.after),
                     "recoveredWithoutRestart": outage.recovered,
+                    "acknowledgedReferrals": outage.acknowledged,
+                    "theirEventsDeliveredAfterRecovery": outage.delivered_after,
                     "ok": outage.ok,
                 }
             ),
