@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 ADR_RULESET ?= ../shared/adr/linter.yaml
 
-.PHONY: run test install lint typecheck openapi openapi-check adr-lint pytest worker demo bench migrate clean fuzz chaos
+.PHONY: run test install lint typecheck openapi openapi-check adr-lint pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos
 
 run: install ## start the service on 127.0.0.1:$${PORT:-8000} (embedded PostgreSQL without DATABASE_URL)
 	$(BIN)/aanmeldpunt serve
@@ -53,9 +53,15 @@ fuzz: install ## a long Schemathesis run as every role (the bounded one is part 
 chaos: install ## SIGKILL mid-burst (1,000 referrals) and a 10 s database outage; prints the counts
 	$(BIN)/python -m tests.chaos all
 
-bench: install ## benchmarks against a FastAPI + asyncpg baseline (bench/README.md); writes bench/results.json
-	@command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)) >/dev/null
+bench: install wrk ## benchmarks against a FastAPI + asyncpg baseline (bench/README.md); writes bench/results.json
 	$(BIN)/python -m bench.run
+
+bench-smoke: install wrk ## a tiny run of every benchmark, only to keep the scripts working (CI); figures mean nothing
+	BENCH_SCALE=0.01 BENCH_DURATION=1s BENCH_WARMUP=1s BENCH_BACKLOG=2s BENCH_RSS_CHUNK=1s BENCH_CONNECTIONS=4 \
+		BENCH_RESULTS=$(VENV)/bench-smoke.json $(BIN)/python -m bench.run
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)) >/dev/null
 
 migrate: install
 	$(BIN)/aanmeldpunt migrate

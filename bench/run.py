@@ -28,6 +28,10 @@ from tests.receiver import Receiver, start
 HERE = Path(__file__).parent
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 DURATION = os.environ.get("BENCH_DURATION", "15s")
+WARMUP = os.environ.get("BENCH_WARMUP", "3s")
+BACKLOG = os.environ.get("BENCH_BACKLOG", "10s")  # B3: how long referrals pile up before the worker drains them
+RSS_CHUNK = os.environ.get("BENCH_RSS_CHUNK", "5s")
+RESULTS = Path(os.environ.get("BENCH_RESULTS", str(Path(__file__).parent / "results.json")))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 THREADS = 2
 
@@ -115,12 +119,12 @@ async def b1(base_url: str) -> dict[str, Any]:
     log("B1: POST /api/v1/referrals vs the baseline insert")
     db = await fresh_database(base_url, "b1")
     with Baseline(db) as baseline:
-        wrk(f"http://127.0.0.1:{baseline.port}/items", "baseline", duration="3s")  # warm up
+        wrk(f"http://127.0.0.1:{baseline.port}/items", "baseline", duration=WARMUP)  # warm up
         base = wrk(f"http://127.0.0.1:{baseline.port}/items", "baseline")
     server = production_server(db).start()
     try:
         token = server.demo_tokens()["referrer"]
-        wrk(f"{server.base}/api/v1/referrals", "referral", token, due_date(), duration="3s")
+        wrk(f"{server.base}/api/v1/referrals", "referral", token, due_date(), duration=WARMUP)
         ours = wrk(f"{server.base}/api/v1/referrals", "referral", token, due_date())
     finally:
         server.stop()
@@ -141,7 +145,7 @@ async def b2(base_url: str) -> dict[str, Any]:
         await seed.deadlines_for_open(conn)
         await seed.analyze(conn)
         url = f"{server.base}/api/v1/intakes?limit=50"
-        wrk(url, "get", token, duration="3s")
+        wrk(url, "get", token, duration=WARMUP)
         results["small"] = {**wrk(url, "get", token), "intakes": 1000}
         big = int(100_000 * SCALE)
         audit = int(5_000_000 * SCALE)
@@ -150,7 +154,7 @@ async def b2(base_url: str) -> dict[str, Any]:
         await seed.audit_rows(conn, audit)
         await seed.analyze(conn)
         await conn.close()
-        wrk(url, "get", token, duration="3s")
+        wrk(url, "get", token, duration=WARMUP)
         results["large"] = {**wrk(url, "get", token), "intakes": big, "auditRows": audit}
     finally:
         server.stop()
@@ -176,7 +180,7 @@ async def b3(base_url: str, b1_rps: float) -> dict[str, Any]:
         r.raise_for_status()
         receiver.secrets["hub"] = [r.json()["secret"]]
         # A backlog made with the API, then one worker process drains it.
-        wrk(f"{server.base}/api/v1/referrals", "referral", tokens["referrer"], due_date(), duration="10s")
+        wrk(f"{server.base}/api/v1/referrals", "referral", tokens["referrer"], due_date(), duration=BACKLOG)
         conn = await asyncpg.connect(db)
         backlog = await conn.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")
         env = {**server.environment(), "LOG_LEVEL": "WARNING"}
@@ -284,7 +288,7 @@ async def rss(base_url: str) -> dict[str, Any]:
         marks: dict[int, int] = {}
         for target in (int(10_000 * SCALE), int(100_000 * SCALE)):
             while done < target:
-                done += int(wrk(url, "get", token, duration="5s")["requests"])
+                done += int(wrk(url, "get", token, duration=RSS_CHUNK)["requests"])
             marks[target] = rss_kib(server.process.pid)
     finally:
         server.stop()
@@ -329,7 +333,7 @@ async def main() -> None:
         "b4": four,
         "rss": memory,
     }
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\n{'figure':<42} {'value':>10}  {'target':<8} met")
     for entry in table:
         print(f"{entry['figure']:<42} {entry['value']:>10}  {entry['target']:<8} {'yes' if entry['met'] else 'NO'}")

@@ -149,3 +149,37 @@ async def test_key_rotation_keeps_old_tokens_valid(client, app, genuine):
     staff = await auth_for(client, "staff")
     new_header = json.loads(base64.urlsafe_b64decode(staff["Authorization"][7:].split(".")[0] + "=="))
     assert new_header["kid"] == new_kid
+
+
+def _claims(**overrides):
+    now = int(time.time())
+    return {"iss": "urn:test", "aud": "urn:test:api", "sub": "c", "iat": now, "exp": now + 600, **overrides}
+
+
+def test_verified_token_cache_still_checks_the_key():
+    """A token verified once is served from the cache only while the same key still verifies:
+    a retired kid, or a kid now bound to another key, is refused even after a cache hit."""
+    from app.auth.tokens import PublicKey, TokenError, generate_key, sign, verify
+
+    key, impostor = generate_key(), generate_key()
+    token_ = sign(_claims(), key)
+    keys = {key.kid: PublicKey(key.kid, key.algorithm, key.public_jwk)}
+    assert verify(token_, keys, issuer="urn:test", audience="urn:test:api")["sub"] == "c"
+    assert verify(token_, keys, issuer="urn:test", audience="urn:test:api")["sub"] == "c"  # cached
+    with pytest.raises(TokenError):
+        verify(token_, {}, issuer="urn:test", audience="urn:test:api")  # the key was retired
+    swapped = {key.kid: PublicKey(key.kid, key.algorithm, {**impostor.public_jwk, "kid": key.kid})}
+    with pytest.raises(TokenError):
+        verify(token_, swapped, issuer="urn:test", audience="urn:test:api")
+    with pytest.raises(TokenError):
+        verify(token_, keys, issuer="urn:test", audience="urn:other")  # the cache is per audience
+
+
+def test_cached_claims_are_a_copy():
+    from app.auth.tokens import PublicKey, generate_key, sign, verify
+
+    key = generate_key()
+    token_ = sign(_claims(), key)
+    keys = {key.kid: PublicKey(key.kid, key.algorithm, key.public_jwk)}
+    verify(token_, keys, issuer="urn:test", audience="urn:test:api")["sub"] = "someone else"
+    assert verify(token_, keys, issuer="urn:test", audience="urn:test:api")["sub"] == "c"

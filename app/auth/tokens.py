@@ -9,9 +9,13 @@ Only asymmetric algorithms are accepted, the header's `alg` must equal the key's
 from __future__ import annotations
 
 import base64
+import json
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -91,6 +95,27 @@ def unverified_issuer(token: str) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
+_LEEWAY_SECONDS = 30
+# Tokens already verified, so a client's burst with one token pays for the signature once.
+# Keyed by the exact token and the expected issuer/audience; a hit is honoured only while
+# the same key (kid, algorithm, JWK) still verifies and the token has not expired.
+_VERIFIED: OrderedDict[tuple[str, str, str], tuple[str, float, dict[str, Any]]] = OrderedDict()
+_VERIFIED_MAX = 4096
+
+
+@lru_cache(maxsize=64)
+def _public_key(algorithm: str, jwk_json: str) -> Any:
+    """The library's key object for a JWK; building it (point decoding) is not free."""
+    public = jwk.construct(json.loads(jwk_json), algorithm=algorithm)
+    if public.is_public() is False and hasattr(public, "public_key"):
+        public = public.public_key()
+    return public
+
+
+def _fingerprint(key: PublicKey) -> str:
+    return json.dumps([key.kid, key.algorithm, dict(key.jwk)], sort_keys=True)
+
+
 def verify(token: str, keys: Mapping[str, PublicKey], *, issuer: str, audience: str) -> dict[str, Any]:
     header = unverified_header(token)
     alg = header.get("alg")
@@ -102,13 +127,19 @@ def verify(token: str, keys: Mapping[str, PublicKey], *, issuer: str, audience: 
         raise TokenError("unknown key")
     if key.algorithm != alg or key.algorithm not in ALLOWED_ALGORITHMS:
         raise TokenError("algorithm does not match the key")
+    fingerprint = _fingerprint(key)
+    cache_key = (token, issuer, audience)
+    cached = _VERIFIED.get(cache_key)
+    if cached is not None:
+        cached_fingerprint, expires, claims = cached
+        if cached_fingerprint == fingerprint and time.time() < expires + _LEEWAY_SECONDS:
+            return dict(claims)
+        _VERIFIED.pop(cache_key, None)
     try:
-        public = jwk.construct(dict(key.jwk), algorithm=key.algorithm)
-        if public.is_public() is False and hasattr(public, "public_key"):
-            public = public.public_key()
-        claims: dict[str, Any] = jwt.decode(
+        public = _public_key(key.algorithm, json.dumps(dict(key.jwk), sort_keys=True))
+        claims = jwt.decode(
             token,
-            public.to_dict(),
+            public,
             algorithms=[key.algorithm],
             audience=audience,
             issuer=issuer,
@@ -118,9 +149,12 @@ def verify(token: str, keys: Mapping[str, PublicKey], *, issuer: str, audience: 
                 "require_iss": True,
                 "require_aud": True,
                 "require_sub": True,
-                "leeway": 30,
+                "leeway": _LEEWAY_SECONDS,
             },
         )
     except JOSEError as exc:
         raise TokenError("invalid token") from exc
-    return claims
+    _VERIFIED[cache_key] = (fingerprint, float(claims["exp"]), claims)
+    if len(_VERIFIED) > _VERIFIED_MAX:
+        _VERIFIED.popitem(last=False)
+    return dict(claims)

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
@@ -21,6 +21,7 @@ from app.http.models import IdempotencyRecord
 from app.http.problems import Problem, invalid
 
 TTL = timedelta(hours=24)
+_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]  # Core, not the unit of work: a hot path
 
 
 class Idempotency:
@@ -45,7 +46,9 @@ class Idempotency:
                 "A request with this Idempotency-Key is still being processed.",
                 "idempotency-in-flight",
             )
-        record = await db.get(IdempotencyRecord, (self.owner, self.key))
+        record = (
+            await db.execute(select(_RECORDS).where(_RECORDS.c.owner == self.owner, _RECORDS.c.key == self.key))
+        ).one_or_none()
         if record is None:
             return None
         if record.created_at < clock.now() - TTL:
@@ -73,8 +76,8 @@ class Idempotency:
     ) -> JSONResponse:
         content = jsonable_encoder(body, by_alias=True)
         if self.key is not None:
-            db.add(
-                IdempotencyRecord(
+            await db.execute(
+                insert(_RECORDS).values(
                     owner=self.owner,
                     key=self.key,
                     request_hash=self.request_hash,
@@ -84,5 +87,4 @@ class Idempotency:
                     created_at=clock.now(),
                 )
             )
-            await db.flush()
         return JSONResponse(content, status_code=status, headers=headers)

@@ -18,6 +18,7 @@ from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.consent.models import ConsentRecord
 from app.consent.rules import Action, decide
+from app.db import insert_new
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
 from app.deadlines.policy import Facts, days_pregnant_fmt
@@ -227,16 +228,14 @@ async def receive(
     intake.routing = {"recommendation": recommendation.as_json(), "recommendedAt": _z(now), "decision": None}
     duplicates = await find_duplicates(db, intake)
     intake.possible_duplicates = duplicates
-    db.add(intake)
-    await db.flush()
-    db.add_all([*consents, *due])
+    await insert_new(db, [intake], consents, due)
     if duplicates:
         # Lock the other intakes in id order, so two referrals of the same woman arriving
         # together cannot deadlock on each other's rows.
         others = select(Intake).where(Intake.id.in_(duplicates)).order_by(Intake.id).with_for_update()
         for other in (await db.scalars(others)).all():
             other.possible_duplicates = [*other.possible_duplicates, intake.id]
-    await db.flush()
+        await db.flush()
     bundle = IntakeBundle(intake, consents, due, [])
     await emit(
         db, "intake.received", thin_data(bundle), intake_id=intake.id, region=intake.region, audience=bundle.audience()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
@@ -76,18 +76,28 @@ async def emit(
         raise ValueError(f"unknown event type {event_type}")
     event_id = uuid.uuid4()
     occurred = at or clock.now()
-    seq = await db.scalar(
+    # One round trip: the event is inserted, and the subscriptions that want its type come back with its seq.
+    new_event = (
         insert(Event)
         .values(id=event_id, type=event_type, intake_id=intake_id, region=region, occurred_at=occurred, data=data)
         .returning(Event.seq)
+        .cte("new_event")
     )
-    subscriptions = (
+    wanted = (
+        select(Subscription.id, Subscription.organisation_id, Organisation.kind)
+        .join(Organisation, Organisation.id == Subscription.organisation_id)
+        .where(Subscription.enabled.is_(True), Subscription.event_types.contains([event_type]))
+        .subquery()
+    )
+    result = (
         await db.execute(
-            select(Subscription.id, Subscription.organisation_id, Organisation.kind)
-            .join(Organisation, Organisation.id == Subscription.organisation_id)
-            .where(Subscription.enabled.is_(True), Subscription.event_types.contains([event_type]))
+            select(new_event.c.seq, wanted.c.id, wanted.c.organisation_id, wanted.c.kind).select_from(
+                new_event.outerjoin(wanted, true())
+            )
         )
     ).all()
+    seq = result[0][0]
+    subscriptions = [(sub_id, org_id, kind) for _, sub_id, org_id, kind in result if sub_id is not None]
     rows = [
         {
             "id": uuid.uuid4(),
