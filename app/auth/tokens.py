@@ -99,7 +99,7 @@ _LEEWAY_SECONDS = 30
 # Tokens already verified, so a client's burst with one token pays for the signature once.
 # Keyed by the exact token and the expected issuer/audience; a hit is honoured only while
 # the same key (kid, algorithm, JWK) still verifies and the token has not expired.
-_VERIFIED: OrderedDict[tuple[str, str, str], tuple[str, float, dict[str, Any]]] = OrderedDict()
+_VERIFIED: OrderedDict[tuple[str, str, str], tuple[tuple[str, str], float, dict[str, Any]]] = OrderedDict()
 _VERIFIED_MAX = 4096
 
 
@@ -110,10 +110,6 @@ def _public_key(algorithm: str, jwk_json: str) -> Any:
     if public.is_public() is False and hasattr(public, "public_key"):
         public = public.public_key()
     return public
-
-
-def _fingerprint(key: PublicKey) -> str:
-    return json.dumps([key.kid, key.algorithm, dict(key.jwk)], sort_keys=True)
 
 
 def verify(token: str, keys: Mapping[str, PublicKey], *, issuer: str, audience: str) -> dict[str, Any]:
@@ -127,7 +123,8 @@ def verify(token: str, keys: Mapping[str, PublicKey], *, issuer: str, audience: 
         raise TokenError("unknown key")
     if key.algorithm != alg or key.algorithm not in ALLOWED_ALGORITHMS:
         raise TokenError("algorithm does not match the key")
-    fingerprint = _fingerprint(key)
+    # The token's header names the kid, so (algorithm, JWK) is all that tells keys apart.
+    fingerprint = (key.algorithm, json.dumps(dict(key.jwk), sort_keys=True))
     cache_key = (token, issuer, audience)
     cached = _VERIFIED.get(cache_key)
     if cached is not None:
@@ -136,7 +133,7 @@ def verify(token: str, keys: Mapping[str, PublicKey], *, issuer: str, audience: 
             return dict(claims)
         _VERIFIED.pop(cache_key, None)
     try:
-        public = _public_key(key.algorithm, json.dumps(dict(key.jwk), sort_keys=True))
+        public = _public_key(*fingerprint)
         claims = jwt.decode(
             token,
             public,
