@@ -9,6 +9,7 @@ from app.handoffs.models import Handoff
 from app.http.models import IdempotencyRecord, RateWindow
 from app.intakes.models import Assessment, Contact, Intake
 from app.routing.models import Programme
+from app.statistics.models import IntakeFacts
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Handoff",
     "IdempotencyRecord",
     "Intake",
+    "IntakeFacts",
     "Organisation",
     "Programme",
     "RateWindow",

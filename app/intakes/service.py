@@ -31,6 +31,7 @@ from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
 from app.routing.router import Router, RoutingFacts
+from app.statistics import service as statistics
 from app.webhooks.outbox import Audience, emit
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -237,6 +238,7 @@ async def receive(
             other.possible_duplicates = [*other.possible_duplicates, intake.id]
         await db.flush()
     bundle = IntakeBundle(intake, consents, due, [])
+    await insert_new(db, [statistics.at_receipt(bundle)])
     await emit(
         db, "intake.received", thin_data(bundle), intake_id=intake.id, region=intake.region, audience=bundle.audience()
     )

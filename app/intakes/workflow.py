@@ -37,6 +37,7 @@ from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
 from app.routing.router import Router
+from app.statistics import service as statistics
 from app.webhooks.outbox import emit
 
 
@@ -92,6 +93,8 @@ class Change:
         intake.version += 1
         intake.next_deadline_at = deadlines.next_due(self.bundle.deadlines) if intake.closed_at is None else None
         await self.db.flush()
+        # The coded facts statistics keep, in the same transaction as the change.
+        await statistics.refresh(self.db, self.bundle)
         if event:
             await emit(
                 self.db,
