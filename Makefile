@@ -6,12 +6,12 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 ADR_RULESET ?= ../shared/adr/linter.yaml
 
-.PHONY: run test install lint typecheck openapi openapi-check adr-lint pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos
+.PHONY: run test install lint typecheck openapi openapi-check adr-lint contract-ts pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos
 
 run: install ## start the service on 127.0.0.1:$${PORT:-8000} (embedded PostgreSQL without DATABASE_URL)
 	$(BIN)/aanmeldpunt serve
 
-test: install lint typecheck openapi-check adr-lint pytest ## the whole suite
+test: install lint typecheck openapi-check adr-lint contract-ts pytest ## the whole suite
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ adr-lint: ## the Dutch API Design Rules ruleset, zero errors
 	@if [ -f "$(ADR_RULESET)" ]; then \
 		npx --yes @stoplight/spectral-cli@6 lint -q -r $(ADR_RULESET) --fail-severity error openapi/openapi.json; \
 	else echo "ADR ruleset $(ADR_RULESET) not found; skipping"; fi
+
+contract-ts: ## TypeScript types generated from the committed document (openapi-typescript, default options) type-check the walk-through
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate >/dev/null && npx tsc --noEmit -p .
 
 pytest: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

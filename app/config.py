@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 API_VERSION = "1.0.0"
@@ -22,8 +22,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Base URL put in webhook payloads (the API URL receivers fetch with).",
+        default="",
+        description="Base URL put in webhook payloads (the API URL receivers fetch with); default http://HOST:PORT.",
     )
     region: str = Field(default="rotterdam", description="Default region of new organisations.")
     run_workers: bool = Field(default=True, description="`serve` also runs the background workers in-process.")
@@ -69,6 +69,14 @@ class Settings(BaseSettings):
 
     # Deadlines
     approaching_working_days: int = 1
+
+    @model_validator(mode="after")
+    def _public_base_url_follows_host_and_port(self) -> Settings:
+        if not self.public_base_url:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104 - a comparison
+            host = f"[{host}]" if ":" in host else host
+            self.public_base_url = f"http://{host}:{self.port}"
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -19,7 +19,7 @@ from app.config import API_VERSION, Settings, get_settings
 from app.http import problems
 from app.http.middleware import HttpConventions
 from app.logging import configure as configure_logging
-from app.openapi import build_openapi
+from app.openapi import build_openapi, unique_id
 from app.ops import router as ops_router
 from app.regions.config import load_region
 from app.routing.router import load_router
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         docs_url=None,
         redoc_url=None,
         redirect_slashes=False,
+        generate_unique_id_function=unique_id,
     )
     app.state.settings = settings
     app.state.region = load_region(settings.region)
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         )
     app.include_router(ops_router)
     app.include_router(auth_api.public)
+    # The token endpoint also under the API's base path, for generated clients that only know it.
+    app.add_api_route(API_PREFIX + "/oauth/token", auth_api.token, methods=["POST"], include_in_schema=False)
     app.include_router(api_router())
 
     document: dict[str, Any] = {}

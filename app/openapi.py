@@ -4,10 +4,12 @@ fields written as `type: [X, "null"]` so date fields keep their `format` visible
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app.config import API_VERSION
 
@@ -37,6 +39,52 @@ def _collapse_nullable(node: Any) -> Any:
     return node
 
 
+# Operation ids read as verbs (`createReferral`, `listIntakes`): the endpoint function's name
+# in camelCase, except where that name alone does not say what it acts on.
+OPERATION_IDS = {
+    ("post", "/deadlines/simulate"): "simulateDeadlines",
+    ("get", "/deadlines/report"): "getDeadlineReport",
+    ("post", "/routing/simulate"): "simulateRouting",
+    ("post", "/intakes/{id}/assessment"): "assessIntake",
+    ("post", "/intakes/{id}/routing"): "routeIntake",
+    ("post", "/intakes/{id}/close"): "closeIntake",
+    ("post", "/intakes/{id}/merge"): "mergeIntake",
+    ("post", "/intakes/{id}/consents/{consentId}/withdraw"): "withdrawConsent",
+    ("get", "/intakes/{id}/access-log"): "getAccessLog",
+    ("post", "/handoffs/{id}/accept"): "acceptHandoff",
+    ("post", "/handoffs/{id}/decline"): "declineHandoff",
+    ("post", "/handoffs/{id}/first-contact"): "reportFirstContact",
+    ("post", "/handoffs/{id}/support-started"): "reportSupportStarted",
+    ("post", "/webhook-subscriptions/{id}/rotate-secret"): "rotateSubscriptionSecret",
+    ("post", "/webhook-subscriptions/{id}/replay"): "replayDeliveries",
+    ("post", "/clients"): "createClient",
+}
+
+
+def unique_id(route: APIRoute) -> str:
+    """Unique per operation while the document is built; `build_openapi` keeps the name part."""
+    return f"{route.name}:{','.join(sorted(route.methods or ()))}:{route.path_format}"
+
+
+def camel_case(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _move_request_defaults(schemas: dict[str, Any]) -> None:
+    """A property with a default that the client may leave out is optional, but some generators
+    (openapi-typescript) make every property with a `default` required. Say the default in
+    words instead, so every generator leaves the field optional."""
+    for schema in schemas.values():
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            if name not in required and "default" in prop:
+                default = prop.pop("default")
+                if default is not None:
+                    note = f"Default: `{json.dumps(default)}`."
+                    prop["description"] = f"{prop['description']} {note}" if prop.get("description") else note
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
@@ -59,8 +107,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     doc["paths"] = {
         (path[len(PREFIX) :] or "/"): item for path, item in doc["paths"].items() if path.startswith(PREFIX)
     }
-    for item in doc["paths"].values():
-        for operation in item.values():
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            operation["operationId"] = OPERATION_IDS.get((method, path)) or camel_case(
+                operation["operationId"].split(":")[0]
+            )
             for code, response in operation.get("responses", {}).items():
                 if code.startswith(("2", "3")):
                     response.setdefault("headers", {}).update(VERSION_HEADER)
@@ -75,7 +126,93 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             # only where Idempotency-Key can give one.
             if "Idempotency-Key" not in str(operation.get("parameters", [])):
                 operation["responses"].pop("422", None)
-    schemas = doc.get("components", {}).get("schemas", {})
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    _move_request_defaults(schemas)
+    add_token_endpoint(doc)
     return _collapse_nullable(doc)
+
+
+def add_token_endpoint(doc: dict[str, Any]) -> None:
+    """`POST /oauth/token` is served outside the framework's schema (it speaks RFC 6749, not
+    JSON in camelCase); describe it here so generated clients can get a token. It is served at
+    `/oauth/token` and, for clients that only know the server URL, at `/api/v1/oauth/token`."""
+    schemas = doc["components"]["schemas"]
+    schemas["TokenRequest"] = {
+        "type": "object",
+        "title": "TokenRequest",
+        "description": "RFC 6749 §4.4. Send the client credentials with HTTP Basic, or as `client_id` and "
+        "`client_secret` in the form.",
+        "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials"]},
+            "scope": {"type": "string", "description": "Space-separated scopes; default: all of the client's."},
+            "client_id": {"type": "string"},
+            "client_secret": {"type": "string"},
+        },
+        "required": ["grant_type"],
+    }
+    schemas["TokenResponse"] = {
+        "type": "object",
+        "title": "TokenResponse",
+        "properties": {
+            "access_token": {"type": "string", "description": "An ES256-signed JWT."},
+            "token_type": {"type": "string", "enum": ["Bearer"]},
+            "expires_in": {"type": "integer", "description": "Seconds until the token expires."},
+            "scope": {"type": "string", "description": "The granted scopes, space-separated."},
+        },
+        "required": ["access_token", "token_type", "expires_in", "scope"],
+    }
+    schemas["TokenError"] = {
+        "type": "object",
+        "title": "TokenError",
+        "description": "The RFC 6749 `error` field together with the RFC 9457 problem members.",
+        "properties": {
+            "error": {
+                "type": "string",
+                "enum": ["invalid_request", "invalid_client", "invalid_scope", "unsupported_grant_type"],
+            },
+            "error_description": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+        },
+        "required": ["error", "type", "title", "status", "detail"],
+    }
+    error = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/TokenError"}}}
+    doc["paths"]["/oauth/token"] = {
+        "post": {
+            "tags": ["Authenticatie"],
+            "summary": "Get an access token",
+            "description": "OAuth 2.0 client credentials (RFC 6749 §4.4). Also served at `/oauth/token` on the "
+            "host root. Rate-limited per caller address.",
+            "operationId": "getToken",
+            "security": [{"clientBasic": []}, {}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/TokenRequest"}}
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "A token.",
+                    "headers": dict(VERSION_HEADER),
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}},
+                },
+                "400": {"description": "Unsupported grant type or a scope the client may not have.", "content": error},
+                "401": {"description": "Client authentication failed.", "content": error},
+                "429": {"description": "Too many token requests; see Retry-After.", "content": error},
+                "503": {"description": "The database is unavailable; see Retry-After.", "content": error},
+            },
+        }
+    }
+    security = doc["components"].setdefault("securitySchemes", {})
+    security["clientBasic"] = {
+        "type": "http",
+        "scheme": "basic",
+        "description": "Client id and secret, only for `POST /oauth/token`.",
+    }
+    if "oauth2" in security:
+        security["oauth2"]["flows"]["clientCredentials"]["tokenUrl"] = "/api/v1/oauth/token"

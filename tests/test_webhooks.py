@@ -276,3 +276,25 @@ async def _undelivered(db) -> int:
     count = await db.scalar(select(func.count()).select_from(Delivery).where(Delivery.status != "delivered"))
     await db.commit()  # end the snapshot so the next look sees the worker's commits
     return int(count or 0)
+
+
+def test_public_base_url_follows_host_and_port(monkeypatch):
+    from app.config import Settings
+
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("PORT", "8731")
+    assert Settings(_env_file=None).public_base_url == "http://127.0.0.1:8731"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://aanmeldpunt.example.nl")
+    assert Settings(_env_file=None).public_base_url == "https://aanmeldpunt.example.nl"
+
+
+def test_plain_http_url_names_the_development_setting():
+    import pytest
+
+    from app.config import Settings
+    from app.http.problems import Problem
+    from app.webhooks.api import check_url
+
+    with pytest.raises(Problem) as refused:
+        check_url("http://receiver.example.org/hook", Settings(_env_file=None, webhook_allow_loopback_http=False))
+    assert "WEBHOOK_ALLOW_LOOPBACK_HTTP" in refused.value.invalid_params[0]["reason"]

@@ -27,7 +27,7 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
     (b"referrer-policy", b"no-referrer"),
 ]
-_FORM_PATHS = {"/oauth/token"}
+_FORM_PATHS = {"/oauth/token", "/api/v1/oauth/token"}
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 

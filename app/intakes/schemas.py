@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 import phonenumbers
 from pydantic import AwareDatetime, EmailStr, Field, field_validator
@@ -15,6 +15,7 @@ from stdnum.nl import postcode as stdnum_postcode
 from app import clock
 from app.http.schemas import ApiModel, OutModel, Page
 from app.intakes.concerns import ConcernCode
+from app.routing.schemas import RecommendationOut
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$")
 ConsentScopeCode = Literal["processing", "share_with_programme", "feedback_to_referrer", "research"]
@@ -218,6 +219,56 @@ class HandoffOut(OutModel):
     support_started_at: datetime | None = None
 
 
+class AddressOut(OutModel):
+    postcode: str | None = None
+    house_number: str | None = None
+    house_number_suffix: str | None = None
+    city: str | None = None
+
+
+class ClientDetails(OutModel):
+    """The woman's details as stored (staff, and a programme with a live handoff)."""
+
+    given_name: str | None = None
+    family_name: str | None = None
+    birth_date: date | None = None
+    bsn: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: AddressOut | None = None
+    preferred_language: str | None = None
+    interpreter_needed: bool | None = None
+
+
+class ChildOut(OutModel):
+    birth_date: date | None = None
+
+
+class ReferrerOut(OutModel):
+    professional_name: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class RoutingDecisionOut(OutModel):
+    programme: str
+    override: bool | None = None
+    reason: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+class RoutingOut(OutModel):
+    """The stored recommendation of the router and the staff decision."""
+
+    recommendation: RecommendationOut | None = None
+    recommended_at: datetime | None = None
+    recommended_by: str | None = None
+    decision: RoutingDecisionOut | None = None
+    close_note: str | None = None
+
+
 class IntakeView(OutModel):
     id: uuid.UUID
     reference: str
@@ -226,20 +277,20 @@ class IntakeView(OutModel):
     received_at: datetime
     referrer_organisation: str | None = None
     legal_basis: str
-    client: dict[str, Any] | None
+    client: ClientDetails | None
     pregnancy: PregnancyOut
-    children: list[dict[str, Any]]
+    children: list[ChildOut]
     concerns: list[ConcernOut]
     safety_concern: bool
     narrative: str | None = None
     message: str | None = None
     contact_preference: str | None = None
-    referrer: dict[str, Any] | None = None
+    referrer: ReferrerOut | None = None
     vulnerability: str
     deadlines: list[DeadlineOut]
     next_deadline_at: datetime | None = None
     consents: list[ConsentOut]
-    routing: dict[str, Any] | None = None
+    routing: RoutingOut | None = None
     handoffs: list[HandoffOut]
     possible_duplicates: list[uuid.UUID] | None = None
     close_reason: str | None = None

@@ -24,6 +24,7 @@ from app.intakes.service import routing_facts
 from app.intakes.validation import referral_problems
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
+from app.routing.schemas import RecommendationOut
 
 router = APIRouter(tags=["Programma's en routering"])
 Db = Annotated[AsyncSession, Depends(get_db)]
@@ -55,22 +56,6 @@ class ProgrammeChange(ApiModel):
 class RoutingSimulationIn(ApiModel):
     intake: ReferralIn
     at: date | None = Field(default=None, description="The routing date (default: today).")
-
-
-class ProgrammeReasons(OutModel):
-    programme: str
-    reasons: list[str]
-
-
-class RecommendationOut(OutModel):
-    programme: str | None
-    router: str
-    rules_version: str
-    vulnerability: str
-    reasons: list[str]
-    alternatives: list[ProgrammeReasons]
-    excluded: list[ProgrammeReasons]
-    advice: list[str]
 
 
 def _view(p: Programme) -> dict[str, Any]:

@@ -118,7 +118,10 @@ def check_url(url: str, settings: Settings) -> None:
     elif parts.username or parts.password:
         reason = "No credentials in the URL."
     elif parts.scheme == "http" and not (settings.webhook_allow_loopback_http and _is_loopback(host)):
-        reason = "Webhook URLs must use https."
+        reason = (
+            "Webhook URLs must use https. For development on this machine, the setting "
+            "WEBHOOK_ALLOW_LOOPBACK_HTTP=true allows http:// to a loopback address."
+        )
     if reason:
         raise invalid([{"name": "url", "reason": reason}])
 
