@@ -27,3 +27,9 @@ def advance(delta: timedelta) -> None:
 def reset() -> None:
     global _offset
     _offset = timedelta(0)
+
+
+def iso_z(moment: datetime) -> str:
+    """The one timestamp format on the wire: RFC 3339 in UTC with `Z`, as the response models
+    write it (microseconds when there are any)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

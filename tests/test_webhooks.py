@@ -298,3 +298,12 @@ def test_plain_http_url_names_the_development_setting():
     with pytest.raises(Problem) as refused:
         check_url("http://receiver.example.org/hook", Settings(_env_file=None, webhook_allow_loopback_http=False))
     assert "WEBHOOK_ALLOW_LOOPBACK_HTTP" in refused.value.invalid_params[0]["reason"]
+
+
+def test_one_timestamp_format_on_the_wire():
+    from datetime import datetime, timedelta, timezone
+
+    from app import clock
+
+    moment = datetime(2026, 11, 23, 10, 15, 2, tzinfo=timezone(timedelta(hours=1)))
+    assert clock.iso_z(moment) == "2026-11-23T09:15:02Z"

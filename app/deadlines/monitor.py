@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.deadlines.models import Deadline
 from app.intakes import service as intakes
 from app.webhooks.outbox import emit
@@ -55,7 +56,7 @@ async def tick(db: AsyncSession, now: datetime) -> TickResult:
             else:
                 deadline.approaching_emitted_at = now
                 result.approaching += 1
-            data = intakes.thin_data(bundle, phase=deadline.phase, dueAt=deadline.due_at.isoformat())
+            data = intakes.thin_data(bundle, phase=deadline.phase, dueAt=clock.iso_z(deadline.due_at))
             await emit(
                 db,
                 event,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -114,7 +114,7 @@ def thin_data(bundle: IntakeBundle, **extra: Any) -> dict[str, Any]:
 
 
 def _z(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    return clock.iso_z(moment) if moment else None
 
 
 async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:

@@ -141,7 +141,7 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
             resource = "referrals" if kind == "referrer" else "intakes"
             data["url"] = f"{settings.public_base_url.rstrip('/')}/api/v1/{resource}/{event.intake_id}"
         body = json.dumps(
-            {"type": event.type, "timestamp": _z(event.occurred_at), "data": data},
+            {"type": event.type, "timestamp": clock.iso_z(event.occurred_at), "data": data},
             separators=(",", ":"),
             ensure_ascii=False,
         ).encode()
@@ -163,8 +163,6 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
     return jobs
 
 
-def _z(moment: datetime) -> str:
-    return moment.astimezone(clock.AMSTERDAM).isoformat()
 
 
 async def still_allowed(db: AsyncSession, job: Job) -> bool:
