@@ -163,8 +163,6 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
     return jobs
 
 
-
-
 async def still_allowed(db: AsyncSession, job: Job) -> bool:
     """Consent is checked again at delivery: a withdrawal after the event stops it."""
     if job.organisation_kind == "aanmeldpunt" or job.intake_id is None or job.event_type in NOTICES:
