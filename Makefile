@@ -28,6 +28,7 @@ lock: ## re-resolve requirements.lock from pyproject.toml
 lint: install
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy app
