@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 ADR_RULESET ?= ../shared/adr/linter.yaml
 
-.PHONY: run test install lint typecheck openapi openapi-check adr-lint contract-ts pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos
+.PHONY: run test install lint typecheck openapi openapi-check adr-lint contract-ts pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos profile bench-cpu
 
 run: install ## start the service on 127.0.0.1:$${PORT:-8000} (embedded PostgreSQL without DATABASE_URL)
 	$(BIN)/aanmeldpunt serve
@@ -78,3 +78,9 @@ demo: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+profile: install wrk ## py-spy profile of a hot path under load: make profile SCENARIO=referral|worklist TARGET=service|baseline
+	$(BIN)/python -m bench.profile $${SCENARIO:-referral} $${TARGET:-service}
+
+bench-cpu: install ## CPU ms per referral and per worklist page, service vs the same work by hand, in-process (robust to a busy machine)
+	$(BIN)/python -m bench.cpu $${REQUESTS:-200}

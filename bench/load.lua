@@ -1,6 +1,7 @@
--- wrk script: `wrk -s bench/load.lua URL -- KIND TOKEN DUE_DATE`
+-- wrk script: `wrk -s bench/load.lua URL -- KIND TOKEN DUE_DATE [PATH IDFILE]`
 -- KIND: referral (POST a referral with a unique Idempotency-Key and family name),
---       baseline (POST a small item), get (GET the URL with the token).
+--       baseline (POST a small item), get (GET the URL with the token),
+--       pick (GET PATH with its {id} replaced by a random line of IDFILE, with the token).
 local threads = {}
 local counter = 0
 
@@ -13,6 +14,13 @@ function init(args)
   kind = args[1]
   token = args[2] or ""
   due = args[3] or "2027-05-01"
+  path = args[4]
+  ids = {}
+  if args[5] then
+    for line in io.lines(args[5]) do
+      if #line > 0 then table.insert(ids, line) end
+    end
+  end
   math.randomseed(os.time() + tid * 7919)
 end
 
@@ -35,6 +43,9 @@ function request()
   elseif kind == "baseline" then
     return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
       '{"name":"item ' .. key .. '","value":' .. counter .. '}')
+  elseif kind == "pick" then
+    local id = ids[math.random(1, #ids)]
+    return wrk.format("GET", (path:gsub("{id}", id)), {["Authorization"] = "Bearer " .. token})
   else
     return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. token})
   end
