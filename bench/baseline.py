@@ -9,7 +9,8 @@ service.
   same `ReferralIn` model and cross-field rules, the same pure cores (deadline policy,
   router, consent rule, fan-out rule), and exactly the rows a referral writes, in one
   transaction: the Idempotency-Key lock, lookup and record; the catalogue read; the
-  duplicate search (and links); the intake, its consents and deadlines; the outbox event
+  duplicate search (and links); the intake, its consents, deadlines and statistics facts
+  (derived by the same pure function); the outbox event
   with its deliveries fanned out to the subscriptions that may hear of it; the access-log
   row chained under the same advisory lock the service takes.
 - `GET /intakes`: the same work as the worklist `GET /api/v1/intakes?limit=50` (open
@@ -32,6 +33,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -52,6 +54,9 @@ from app.intakes.schemas import ReferralIn
 from app.intakes.validation import referral_problems
 from app.regions.config import load_region
 from app.routing.router import ProgrammeInfo, RoutingFacts, load_router
+from app.statistics.facts import DeadlineFact, Snapshot, derive
+from app.statistics.facts import Facts as StatisticsFacts
+from app.statistics.models import IntakeFacts
 from app.webhooks.outbox import Audience, may_receive
 
 CHAIN_LOCK = 7_513_001  # the service's audit-chain lock (app/audit/service.py)
@@ -100,6 +105,12 @@ INSERT INTO access_log (id, at, action, intake_id, client_id, organisation, user
     hash)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, false, $9, $10)
 """
+FACT_COLUMNS = [f.name for f in fields(StatisticsFacts)]
+FACT_JSON = {c.key for c in IntakeFacts.__table__.columns if c.type.__class__.__name__ in ("JSON", "JSONB")}
+INSERT_FACTS = (
+    f"INSERT INTO intake_facts (intake_id, {', '.join(FACT_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(FACT_COLUMNS) + 2))})"
+)
 IDEMPOTENCY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"
 IDEMPOTENCY_FIND = "SELECT request_hash, status_code, body, headers FROM idempotency_keys WHERE owner = $1 AND key = $2"
 IDEMPOTENCY_SAVE = """
@@ -335,6 +346,24 @@ def create_app() -> FastAPI:
                 )  # fmt: skip
             await conn.executemany(
                 INSERT_DEADLINE, [(uuid.uuid4(), intake_id, d.phase, d.due_at, d.approaching_at) for d in due]
+            )
+            facts = derive(
+                None,
+                Snapshot(
+                    region=region.region, received_at=now, source="referral", referrer_role=body.referrer.role,
+                    birth_date=body.client.birth_date, pregnant=body.pregnancy.pregnant,
+                    due_date=body.pregnancy.due_date, first_child=body.pregnancy.first_child,
+                    concerns=tuple((c["code"], c["source"]) for c in concerns), safety_concern=body.safety_concern,
+                    vulnerability=vulnerability([c["code"] for c in concerns], body.safety_concern),
+                    status="received", close_reason=None, contact_attempts=0, contacted=False, assessed=False,
+                    assessed_at_home=False, recommended=recommendation.programme, decided=None, handoffs=(),
+                    deadlines=tuple(DeadlineFact(d.phase, d.due_at, None, None) for d in due),
+                    research_consent=bool(decide(consents, Action.EXPORT_RESEARCH, body.legal_basis)),
+                ),
+                calendar,
+            ).columns()  # fmt: skip
+            await conn.execute(
+                INSERT_FACTS, intake_id, *(dumps(facts[k]) if k in FACT_JSON else facts[k] for k in FACT_COLUMNS)
             )
             event_id = uuid.uuid4()
             data = {
