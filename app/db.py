@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from sqlalchemy import DateTime, MetaData, Table, insert, inspect
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import (
@@ -105,15 +107,34 @@ async def dispose_engine() -> None:
     _engine, _sessions = None, None
 
 
+class CommitFailed(Exception):
+    """The transaction of a request could not be committed; nothing it did is stored
+    (answered as 503 problem+json with Retry-After, never as a success)."""
+
+
 async def get_db() -> AsyncIterator[AsyncSession]:
     """The transaction boundary: commit when the endpoint returned, roll back when it raised.
 
-    Services only flush; what a response acknowledges is committed before it is sent.
+    Used only through `Db` below, whose dependency scope is "function": FastAPI closes it
+    when the endpoint has returned and its response is built, *before* a byte of the
+    response is sent (the default "request" scope would close it after the response went
+    out, so a client could be told 201 about a row that is not yet, or never, committed).
+    A failing COMMIT raises `CommitFailed`, answered 503; the response built so far is
+    discarded. Services only flush.
     """
     async with session_factory()() as session:
         try:
             yield session
-            await session.commit()
         except BaseException:
             await session.rollback()
             raise
+        try:
+            await session.commit()
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await session.rollback()
+            raise CommitFailed(type(exc).__name__) from exc
+
+
+# The one way an endpoint gets its database session (and so its transaction).
+Db = Annotated[AsyncSession, Depends(get_db, scope="function")]

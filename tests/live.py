@@ -27,6 +27,7 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    log_file: str | None = None  # the server's stdout/stderr (JSON logs) go here when set
 
     @property
     def base(self) -> str:
@@ -45,11 +46,12 @@ class LiveServer:
         }
 
     def start(self, timeout: float = 60) -> LiveServer:
+        output: Any = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve"],
             env=self.environment(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT if self.log_file else subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, unquote
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.audit.service import record_admin_access
@@ -26,7 +25,7 @@ from app.auth.passwords import verify_secret
 from app.auth.service import create_client, find_organisation, get_or_create_organisation
 from app.auth.tokens import sign
 from app.config import Settings
-from app.db import get_db, session_factory
+from app.db import Db, session_factory
 from app.http import ratelimit
 from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ
@@ -35,7 +34,6 @@ from app.http.schemas import ApiModel, OutModel, Page, decode_cursor, encode_cur
 
 public = APIRouter()
 admin = APIRouter(tags=["Beheer"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 
 
 def oauth_error(status: int, error: str, detail: str, **headers: str) -> JSONResponse:
@@ -67,18 +65,19 @@ def _credentials(request: Request, form: dict[str, str]) -> tuple[str | None, st
     return form.get("client_id"), form.get("client_secret")
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def _form(request: Request) -> dict[str, str] | None:
+    """The request's parameters; None when the body is not a form or a flat JSON object."""
     body = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if content_type == "application/json":
             data = json.loads(body or b"{}")
             if not isinstance(data, dict):
-                return {}
+                return None
             return {k: v for k, v in data.items() if isinstance(v, str)}
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    except (ValueError, UnicodeDecodeError):
-        return {}
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly nested JSON
+        return None
     return {k: v[0] for k, v in parsed.items()}
 
 
@@ -87,6 +86,8 @@ async def token(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     await ratelimit.enforce(f"token:{client_address(request.scope)}", settings.token_rate, 60)
     form = await _form(request)
+    if form is None:
+        return oauth_error(400, "invalid_request", "Send the parameters as a form or as a flat JSON object.")
     if form.get("grant_type") != "client_credentials":
         return oauth_error(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
     client_id, secret = _credentials(request, form)
@@ -211,7 +212,7 @@ async def list_organisations(
 ) -> dict[str, Any]:
     query = select(Organisation).order_by(Organisation.code).limit(limit + 1)
     if cursor:
-        (after,) = decode_cursor(cursor, 1)
+        (after,) = decode_cursor(cursor, str)
         query = query.where(Organisation.code > str(after))
     rows = list((await db.scalars(query)).all())
     more = len(rows) > limit
@@ -246,7 +247,7 @@ async def list_clients(
         .limit(limit + 1)
     )
     if cursor:
-        (after,) = decode_cursor(cursor, 1)
+        (after,) = decode_cursor(cursor, str)
         query = query.where(ApiClient.client_id > str(after))
     rows = (await db.execute(query)).all()
     more = len(rows) > limit

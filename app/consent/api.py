@@ -6,26 +6,23 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.models import AccessLogEntry
 from app.auth.deps import Staff, StaffWriter
 from app.consent import service
-from app.db import get_db
+from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
-from app.http.problems import invalid
-from app.http.schemas import ApiModel, OutModel, Page, decode_cursor, encode_cursor
+from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cursor, encode_cursor
 from app.intakes.api import intake_response
 from app.intakes.schemas import ConsentOut, ConsentScopeCode, IntakeView
 from app.intakes.service import consent_view, visible_bundle
 
 router = APIRouter(tags=["Toestemming en audit"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
 ConsentId = Annotated[uuid.UUID, Path(alias="consentId", description="Consent record id (UUID)")]
 
@@ -157,9 +154,7 @@ async def access_log(
     bundle = await visible_bundle(db, principal, intake_id)
     query = select(AccessLogEntry).where(AccessLogEntry.intake_id == intake_id)
     if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        if not isinstance(after, int):
-            raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}])
+        (after,) = decode_cursor(cursor, SequenceNumber)
         query = query.where(AccessLogEntry.seq > after)
     rows = list((await db.scalars(query.order_by(AccessLogEntry.seq).limit(limit + 1))).all())
     more = len(rows) > limit

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, Field
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.auth.deps import Staff
-from app.db import get_db
+from app.db import Db
 from app.deadlines.models import Deadline
 from app.deadlines.policy import Facts, compute, situations
 from app.deadlines.report import Row, summarise
@@ -25,7 +24,6 @@ from app.intakes.schemas import Pregnancy
 from app.intakes.validation import pregnancy_problems
 
 router = APIRouter(tags=["Termijnen"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 
 
 class DeadlineSimulationIn(ApiModel):
@@ -87,6 +85,12 @@ async def simulate(request: Request, body: DeadlineSimulationIn, principal: Staf
     }
 
 
+# Dates a report can cover: wide enough for any real period, narrow enough that the day
+# after `to` and its instant in UTC exist (9999-12-31 + 1 day does not).
+REPORT_FIRST_DATE = date(2000, 1, 1)
+REPORT_LAST_DATE = date(2199, 12, 31)
+
+
 @router.get(
     "/deadlines/report",
     response_model=DeadlineReport,
@@ -97,8 +101,11 @@ async def report(
     request: Request,
     principal: Staff,
     db: Db,
-    from_: Annotated[date, Query(alias="from", description="First local date (inclusive).")],
-    to: Annotated[date, Query(description="Last local date (inclusive).")],
+    from_: Annotated[
+        date,
+        Query(alias="from", ge=REPORT_FIRST_DATE, le=REPORT_LAST_DATE, description="First local date (inclusive)."),
+    ],
+    to: Annotated[date, Query(ge=REPORT_FIRST_DATE, le=REPORT_LAST_DATE, description="Last local date (inclusive).")],
 ) -> dict[str, Any]:
     if to < from_:
         raise invalid([{"name": "to", "reason": "On or after 'from'."}])

@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import require
 from app.auth.principal import Principal
-from app.db import get_db
+from app.db import Db
 from app.handoffs.schemas import HandoffOut, handoff_response
 from app.http.openapi_docs import ACTION, READ
 from app.http.schemas import ApiModel
@@ -21,7 +20,6 @@ from app.intakes import workflow
 from app.intakes.lifecycle import Step
 
 router = APIRouter(tags=["Overdrachten"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 HandoffId = Annotated[uuid.UUID, Path(alias="id", description="Handoff id (UUID)")]
 Programme = Annotated[Principal, Depends(require("handoffs:write"))]
 

@@ -57,13 +57,25 @@ class HttpConventions:
             return
         started = time.perf_counter()
         status_holder = {"status": 500, "started": False}
+        too_large = False  # the body went over the limit (announced or not, e.g. chunked)
+
+        async def send_start(message: Message) -> None:
+            status_holder["status"] = message["status"]
+            status_holder["started"] = True
+            headers = [h for h in message.get("headers", []) if h[0].lower() != b"api-version"]
+            message["headers"] = headers + SECURITY_HEADERS
+            await send(message)
 
         async def send_with_headers(message: Message) -> None:
+            if too_large:
+                # Whatever the app makes of a body it could not read in full (a parser's 400,
+                # say), the answer is 413; its own messages are dropped.
+                if message["type"] == "http.response.start" and not status_holder["started"]:
+                    await reply_too_large()
+                return
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                status_holder["started"] = True
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"api-version"]
-                message["headers"] = headers + SECURITY_HEADERS
+                await send_start(message)
+                return
             await send(message)
 
         async def reply(
@@ -74,7 +86,7 @@ class HttpConventions:
             extra_headers: list[tuple[bytes, bytes]] | None = None,
         ) -> None:
             body = _problem_body(status, title, detail, slug)
-            await send_with_headers(
+            await send_start(
                 {
                     "type": "http.response.start",
                     "status": status,
@@ -87,6 +99,9 @@ class HttpConventions:
             )
             await send({"type": "http.response.body", "body": body})
 
+        async def reply_too_large() -> None:
+            await reply(413, "Content Too Large", f"The body is larger than {self.max_body_bytes} bytes.", "too-large")
+
         try:
             refusal = self._refuse(scope)
             if refusal is not None:
@@ -95,23 +110,24 @@ class HttpConventions:
             received = 0
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, too_large
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
+                        too_large = True
                         raise BodyTooLarge
                 return message
 
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge:
             if not status_holder["started"]:
-                await reply(
-                    413, "Content Too Large", f"The body is larger than {self.max_body_bytes} bytes.", "too-large"
-                )
+                await reply_too_large()
         except Exception as exc:  # the last guard: never a stack trace to a client
             log.error("unhandled_error", error=type(exc).__name__, where=where(exc))
-            if not status_holder["started"]:
+            if too_large and not status_holder["started"]:
+                await reply_too_large()
+            elif not status_holder["started"]:
                 await reply(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")
         finally:
             route = scope.get("route")

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import CommitFailed
+
 PROBLEM_BASE = "https://centraal-aanmeldpunt.nl/problems/"
 PROBLEM_JSON = "application/problem+json"
 
@@ -151,6 +153,7 @@ def validation_params(errors: Any) -> list[dict[str, str]]:
 
 
 def install(app: FastAPI) -> None:
+
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(
@@ -180,6 +183,16 @@ def install(app: FastAPI) -> None:
             detail = "There is nothing at this path."
         return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
+    @app.exception_handler(CommitFailed)
+    async def _not_committed(_: Request, exc: CommitFailed) -> JSONResponse:
+        log.warning("commit_failed", error=str(exc))
+        return problem_response(
+            503,
+            "The change could not be stored; nothing of it was kept. Try again (with the same Idempotency-Key).",
+            slug="not-committed",
+            headers={"Retry-After": "2"},
+        )
+
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -204,6 +217,14 @@ def install(app: FastAPI) -> None:
                 headers={"Retry-After": "5"},
             )
         sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(getattr(exc.orig, "__cause__", None), "sqlstate", "")
+        if str(sqlstate) in ("57014", "55P03", "57P01", "57P02", "57P03") or str(sqlstate).startswith(("08", "53")):
+            # statement timeout, lock not available, shutdown, connection, resources: transient
+            return problem_response(
+                503,
+                "The database is too busy or unavailable right now. Try again shortly.",
+                slug="unavailable",
+                headers={"Retry-After": "5"},
+            )
         if str(sqlstate) in ("40001", "40P01"):  # serialization failure, deadlock: transient
             return problem_response(
                 503,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, TypeVar
+from functools import lru_cache
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from pydantic.alias_generators import to_camel
 
 from app.http.problems import invalid
@@ -52,12 +53,24 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
+# A bigint sequence number in a cursor (a larger one could not be compared in PostgreSQL).
+SequenceNumber = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+_NOT_A_CURSOR = [{"name": "cursor", "reason": "Not a cursor this API gave out."}]
+
+
+@lru_cache(maxsize=32)
+def _cursor_adapter(types: tuple[Any, ...]) -> TypeAdapter[Any]:
+    return TypeAdapter(tuple[types])  # type: ignore[valid-type]
+
+
+def decode_cursor(cursor: str, *types: Any) -> tuple[Any, ...]:
+    """The values of a cursor, one per type (e.g. `datetime | None, uuid.UUID`), checked
+    strictly as JSON (no bool for an int, no number for a date); anything else is 400."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
-        raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}]) from None
-    if not isinstance(values, list) or len(values) != arity:
-        raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}])
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+        values: tuple[Any, ...] = _cursor_adapter(types).validate_json(raw, strict=True)
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):  # ValidationError is a ValueError
+        raise invalid(_NOT_A_CURSOR) from None
     return values

@@ -8,14 +8,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.auth.deps import StaffWriter
-from app.db import get_db
+from app.db import Db
 from app.handoffs.schemas import HandoffOut, handoff_response
 from app.http.openapi_docs import ACTION
 from app.http.problems import invalid
@@ -28,7 +27,6 @@ from app.intakes.schemas import IntakeView, Pregnancy
 from app.intakes.validation import pregnancy_problems
 
 router = APIRouter(tags=["Intakes"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
 IfMatch = Annotated[
     str | None,

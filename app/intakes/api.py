@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ from app.audit import service as audit
 from app.auth.deps import Staff, require
 from app.auth.principal import Principal
 from app.config import Settings
-from app.db import get_db
+from app.db import Db
 from app.http import ratelimit
 from app.http.idempotency import Idempotency
 from app.http.middleware import client_address
@@ -36,7 +37,6 @@ from app.intakes.schemas import (
 from app.intakes.validation import referral_problems, self_registration_problems
 
 router = APIRouter()
-Db = Annotated[AsyncSession, Depends(get_db)]
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
 IdempotencyKey = Annotated[
     str | None,
@@ -180,12 +180,7 @@ async def list_intakes(
             raise invalid([{"name": "deadlineBefore", "reason": "Give a time zone offset."}])
         query = query.where(Intake.next_deadline_at < deadline_before)
     if cursor:
-        after_due, after_id = decode_cursor(cursor, 2)
-        try:
-            after_uuid = uuid.UUID(str(after_id))
-            after_moment = datetime.fromisoformat(after_due) if after_due else None
-        except ValueError:
-            raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}]) from None
+        after_moment, after_uuid = decode_cursor(cursor, AwareDatetime | None, uuid.UUID)
         if after_moment is None:
             query = query.where(Intake.next_deadline_at.is_(None), Intake.id > after_uuid)
         else:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.audit import service as audit
 from app.auth.deps import Admin, Staff
-from app.db import get_db
+from app.db import Db
 from app.http.openapi_docs import ACTION, problems
 from app.http.problems import invalid, not_found
 from app.http.schemas import ApiModel, OutModel
@@ -27,7 +26,6 @@ from app.routing.models import Programme
 from app.routing.schemas import RecommendationOut
 
 router = APIRouter(tags=["Programma's en routering"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 ProgrammeCode = Annotated[str, Path(alias="code", max_length=64, pattern=r"^[a-z0-9-]+$")]
 
 

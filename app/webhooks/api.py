@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
 from sqlalchemy import delete, select
@@ -21,17 +21,16 @@ from app.audit import service as audit
 from app.auth.deps import Admin
 from app.auth.models import Organisation
 from app.config import Settings
-from app.db import get_db
+from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ, problems
 from app.http.problems import invalid, not_found
-from app.http.schemas import ApiModel, OutModel, Page, decode_cursor, encode_cursor
+from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cursor, encode_cursor
 from app.intakes import service as intakes
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 from app.webhooks.outbox import EVENT_TYPES, may_receive
 from app.webhooks.signing import new_secret
 
 router = APIRouter(tags=["Webhooks"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 SubscriptionId = Annotated[uuid.UUID, Path(alias="id", description="Subscription id (UUID)")]
 EventTypes = Annotated[list[str], Field(min_length=1, max_length=len(EVENT_TYPES))]
 
@@ -211,11 +210,8 @@ async def list_subscriptions(
     del principal
     query = select(Subscription)
     if cursor:
-        (after,) = decode_cursor(cursor, 1)
-        try:
-            query = query.where(Subscription.id > uuid.UUID(str(after)))
-        except ValueError:
-            raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}]) from None
+        (after,) = decode_cursor(cursor, uuid.UUID)
+        query = query.where(Subscription.id > after)
     rows = list((await db.scalars(query.order_by(Subscription.id).limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -310,9 +306,7 @@ async def list_deliveries(
     if status:
         query = query.where(Delivery.status == status)
     if cursor:
-        (before,) = decode_cursor(cursor, 1)
-        if not isinstance(before, int):
-            raise invalid([{"name": "cursor", "reason": "Not a cursor this API gave out."}])
+        (before,) = decode_cursor(cursor, SequenceNumber)
         query = query.where(Delivery.event_seq < before)
     rows = (await db.execute(query.order_by(Delivery.event_seq.desc()).limit(limit + 1))).all()
     more = len(rows) > limit
