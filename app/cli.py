@@ -4,6 +4,7 @@ rotate-keys, openapi."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -47,17 +48,19 @@ def serve(
     """Start the API (migrations run first)."""
     import uvicorn
 
+    from app.embedded import embedded_lifetime
     from app.main import create_app
 
     settings = _settings_with_db().model_copy(update={"run_workers": workers and get_settings().run_workers})
     app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or int(os.environ.get("PORT", settings.port)),
-        log_config=None,
-        proxy_headers=False,
-    )
+    with embedded_lifetime(_embedded):  # SIGINT/SIGTERM end uvicorn, then the embedded PostgreSQL
+        uvicorn.run(
+            app,
+            host=host or settings.host,
+            port=port or int(os.environ.get("PORT", settings.port)),
+            log_config=None,
+            proxy_headers=False,  # X-Forwarded-For is read only from TRUSTED_PROXIES (app.http.client_ip)
+        )
 
 
 @cli.command()
@@ -89,7 +92,10 @@ def worker() -> None:
         finally:
             await db.dispose_engine()
 
-    asyncio.run(main())
+    from app.embedded import embedded_lifetime
+
+    with embedded_lifetime(_embedded), contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 async def _with_session(fn: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 API_VERSION = "1.0.0"
@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     cors_allow_origins: list[str] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API (e.g. the self-registration form's site).",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description=(
+            "JSON list of CIDRs of the reverse proxies in front of the service, e.g. "
+            '["10.0.0.0/8"]; only from these is X-Forwarded-For believed (rightmost untrusted hop).'
+        ),
     )
     max_body_bytes: int = 262_144
     db_statement_timeout_ms: int = 10_000

@@ -27,6 +27,7 @@ from app.auth.tokens import sign
 from app.config import Settings
 from app.db import Db, session_factory
 from app.http import ratelimit
+from app.http.client_ip import rate_limit_key
 from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ
 from app.http.problems import PROBLEM_JSON, Problem
@@ -84,7 +85,7 @@ async def _form(request: Request) -> dict[str, str] | None:
 @public.post("/oauth/token", include_in_schema=False)
 async def token(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
-    await ratelimit.enforce(f"token:{client_address(request.scope)}", settings.token_rate, 60)
+    await ratelimit.enforce(f"token:{rate_limit_key(client_address(request.scope))}", settings.token_rate, 60)
     form = await _form(request)
     if form is None:
         return oauth_error(400, "invalid_request", "Send the parameters as a form or as a flat JSON object.")

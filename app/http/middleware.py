@@ -13,6 +13,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import API_VERSION
+from app.http.client_ip import caller_address
 from app.http.problems import PROBLEM_JSON, where
 from app.metrics import REQUEST_LATENCY
 
@@ -171,5 +172,5 @@ class HttpConventions:
 
 
 def client_address(scope: MutableMapping[str, Any]) -> str:
-    client = scope.get("client")
-    return client[0] if client else "unknown"
+    """The caller's address (behind TRUSTED_PROXIES: from X-Forwarded-For; see client_ip)."""
+    return caller_address(scope)

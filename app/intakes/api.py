@@ -19,6 +19,7 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.db import Db
 from app.http import ratelimit
+from app.http.client_ip import rate_limit_key
 from app.http.idempotency import Idempotency
 from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ, problems
@@ -96,7 +97,7 @@ async def create_self_registration(
     settings: Settings = request.app.state.settings
     caller = client_address(request.scope)
     await ratelimit.enforce(
-        f"self-registration:{caller}",
+        f"self-registration:{rate_limit_key(caller)}",
         settings.self_registration_rate,
         settings.self_registration_window_seconds,
     )
