@@ -177,7 +177,9 @@ def demo() -> None:
 
 @cli.command("rotate-keys")
 def rotate_keys() -> None:
-    """Start signing with a new key; the old one verifies until it retires."""
+    """Start signing with a new key; the old one verifies until it retires (KEY_RETIRE_AFTER_SECONDS).
+
+    Running servers pick the new key up within KEY_REFRESH_SECONDS."""
     from datetime import timedelta
 
     from app.auth.keys import rotate
@@ -186,6 +188,48 @@ def rotate_keys() -> None:
         return await rotate(session, timedelta(seconds=settings.key_retire_after_seconds))
 
     typer.echo(f"new signing key: {asyncio.run(_with_session(run))}")
+
+
+@cli.command("generate-encryption-key")
+def generate_encryption_key() -> None:
+    """Print a new Fernet key (for ENCRYPTION_KEYS / ENCRYPTION_KEY_FILE)."""
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode())
+
+
+@cli.command("rotate-encryption-key")
+def rotate_encryption_key() -> None:
+    """Re-encrypt every stored secret with the first configured encryption key.
+
+    Put the new key in front of the old one (ENCRYPTION_KEYS="new,old") on every process,
+    run this once, then drop the old key."""
+    from sqlalchemy import text
+
+    from app import crypto
+
+    async def run(session: Any, settings: Settings) -> int:
+        del settings
+        keys = crypto.box()
+        count = 0
+        for table, column, primary_key in crypto.ENCRYPTED_COLUMNS:
+            rows = await session.execute(
+                text(f"SELECT {primary_key}, {column} FROM {table} WHERE {column} IS NOT NULL FOR UPDATE")  # noqa: S608 - names from a constant
+            )
+            for key, value in rows.all():
+                await session.execute(
+                    text(f"UPDATE {table} SET {column} = :value WHERE {primary_key} = :key"),  # noqa: S608
+                    {"value": keys.rotate(value.encode()).decode(), "key": key},
+                )
+                count += 1
+        return count
+
+    try:
+        count = asyncio.run(_with_session(run))
+    except crypto.EncryptionKeyError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"re-encrypted {count} stored secrets with the first encryption key")
 
 
 @audit_cli.command("verify")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.auth.external import ExternalMappingRule
 
 API_VERSION = "1.0.0"
 
@@ -38,11 +40,42 @@ class Settings(BaseSettings):
         default=86_400,
         description="A rotated-out signing key stays in the JWKS this long (longer than a token lives).",
     )
+    client_status_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=5,
+        description=(
+            "A client's active state is re-read from the database when the copy in memory is older than this; "
+            "a client deactivated on another replica is refused at most this long after (at once on this one)."
+        ),
+    )
+    key_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="A running server re-reads the signing keys this long after the last read at most (rotate-keys).",
+    )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet keys (comma-separated, newest first) that encrypt private signing keys and webhook secrets "
+            "at rest; production must set this or ENCRYPTION_KEY_FILE."
+        ),
+    )
+    encryption_key_file: Path | None = Field(
+        default=None,
+        description="A file with the Fernet keys, one a line, newest first (instead of ENCRYPTION_KEYS).",
+    )
     external_issuer: str | None = Field(default=None, description="Issuer of staff tokens from an external IdP.")
     external_audience: str | None = None
     external_jwks_url: str | None = None
-    external_organisation: str | None = Field(
-        default=None, description="Organisation code external staff tokens act for (when the token has no `org`)."
+    external_mapping: list[ExternalMappingRule] = Field(
+        default_factory=list,
+        description=(
+            "JSON list of rules {issuer, claim (default groups), value, organisation, scopes}: an external "
+            "token acts for the organisation of the rule its claim matches, with at most the rule's scopes "
+            "(intersected with the token's own `scope` claim when it has one); a token no rule matches is 403."
+        ),
     )
 
     # Limits

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from app import crypto
 from app.config import Settings, async_url
 
 NAMING = {
@@ -82,7 +83,9 @@ def make_engine(database_url: str, settings: Settings, **kwargs: Any) -> AsyncEn
 
 
 def init_engine(database_url: str, settings: Settings) -> AsyncEngine:
+    """The engine, and the keys that open the encrypted columns (app.crypto)."""
     global _engine, _sessions
+    crypto.configure(settings)
     _engine = make_engine(database_url, settings)
     _sessions = async_sessionmaker(_engine, expire_on_commit=False)
     return _engine

@@ -11,9 +11,10 @@ import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app import crypto, migrate
 from app import db as database
-from app import migrate
 from app.auth import api as auth_api
+from app.auth.client_status import ClientStatus
 from app.auth.keys import ExternalKeys, KeyRing, ensure_signing_key
 from app.config import API_VERSION, Settings, get_settings
 from app.http import problems
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         url = settings.database_url
         if url is None:
             raise RuntimeError("DATABASE_URL is not set (`aanmeldpunt serve` starts an embedded server)")
+        crypto.configure(settings)  # before the migrations: one of them encrypts existing secrets
         if manage_database:
             await anyio.to_thread.run_sync(migrate.upgrade, url)
             database.init_engine(url, settings)
@@ -100,7 +102,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.settings = settings
     app.state.region = load_region(settings.region)
     app.state.router = load_router(settings.router)
-    app.state.keyring = KeyRing(lambda: database.session_factory()())  # type: ignore[arg-type]
+    app.state.keyring = KeyRing(
+        lambda: database.session_factory()(),  # type: ignore[arg-type]
+        refresh_seconds=settings.key_refresh_seconds,
+    )
+    app.state.client_status = ClientStatus(
+        lambda: database.session_factory()(),  # type: ignore[arg-type]
+        settings.client_status_cache_seconds,
+    )
     app.state.external_orgs = {}  # organisation code -> (id, kind, region), per app
     app.state.external_keys = ExternalKeys(settings.external_jwks_url) if settings.external_jwks_url else None
     problems.install(app)

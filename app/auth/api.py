@@ -128,7 +128,7 @@ async def token(request: Request) -> JSONResponse:
         "org_kind": org.kind,
         "region": org.region,
     }
-    access_token = sign(claims, request.app.state.keyring.signing_key)
+    access_token = sign(claims, await request.app.state.keyring.current_signing_key())
     return JSONResponse(
         {
             "access_token": access_token,
@@ -142,7 +142,7 @@ async def token(request: Request) -> JSONResponse:
 
 @public.get("/.well-known/jwks.json", include_in_schema=False)
 async def jwks(request: Request) -> JSONResponse:
-    return JSONResponse(request.app.state.keyring.jwks())
+    return JSONResponse(await request.app.state.keyring.jwks())
 
 
 # --- admin: organisations and clients ---------------------------------------------------
@@ -268,10 +268,12 @@ async def list_clients(
 
 @admin.delete("/clients/{clientId}", status_code=204, responses=READ)
 async def deactivate_client(
-    client_id: Annotated[str, Path(alias="clientId", max_length=64)], principal: Admin, db: Db
+    request: Request, client_id: Annotated[str, Path(alias="clientId", max_length=64)], principal: Admin, db: Db
 ) -> None:
     client = await db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     if client is None:
         raise Problem(404, "Not Found", "No client with this id.", "not-found")
     client.active = False
     await record_admin_access(db, principal, "update")
+    await db.flush()
+    request.app.state.client_status.forget(client_id)

@@ -11,6 +11,7 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy import select
 
+from app.auth import external
 from app.auth.models import Organisation
 from app.auth.principal import SCOPES, Principal
 from app.auth.tokens import TokenError, unverified_header, unverified_issuer, verify
@@ -32,28 +33,36 @@ def unauthorized(detail: str = "A valid Bearer token is required.") -> Problem:
     )
 
 
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "Forbidden", detail, "forbidden")
+
+
 async def _external_principal(
     claims: dict[str, Any], settings: Settings, known: dict[str, tuple[uuid.UUID, str, str]]
 ) -> Principal:
-    code = claims.get("org") or settings.external_organisation
-    if not isinstance(code, str):
-        raise unauthorized("The token names no organisation.")
+    """Organisation and scopes from EXTERNAL_MAPPING only; the token's `org` is never read and
+    its `scope` can only narrow what the mapping allows."""
+    try:
+        granted = external.grant(claims, settings.external_mapping)
+    except external.NotMapped as exc:
+        raise forbidden(str(exc)) from None
+    code = granted.organisation
     if code not in known:
         async with session_factory()() as db:
             org = await db.scalar(select(Organisation).where(Organisation.code == code))
         if org is None:
-            raise unauthorized("The token's organisation is unknown.")
+            raise forbidden("The organisation this account is mapped to does not exist here.")
         known[code] = (org.id, org.kind, org.region)
     org_id, kind, region = known[code]
-    scope = claims.get("scope", "")
+    username = claims.get("preferred_username")
     return Principal(
         client_id=str(claims["sub"]),
         organisation_id=org_id,
         organisation_code=code,
         organisation_kind=kind,
         region=region,
-        scopes=frozenset(scope.split() if isinstance(scope, str) else []),
-        user=claims.get("preferred_username") or claims.get("sub"),
+        scopes=granted.scopes,
+        user=username if isinstance(username, str) else str(claims["sub"]),
     )
 
 
@@ -91,6 +100,8 @@ async def current_principal(
                 scopes=frozenset(str(claims.get("scope", "")).split()),
                 user=claims.get("user") if isinstance(claims.get("user"), str) else None,
             )
+            if not await request.app.state.client_status.active(principal.client_id):
+                raise TokenError("the client is deactivated")
     except (TokenError, KeyError, ValueError) as exc:
         raise unauthorized("The token is not valid.") from exc
     if security_scopes.scopes and not principal.has(*security_scopes.scopes):

@@ -3,8 +3,9 @@ and verifies alike), rotated without downtime (old keys stay published until ret
 
 from __future__ import annotations
 
+import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -52,13 +53,20 @@ async def _insert(db: AsyncSession, key: KeyPair) -> None:
 
 
 class KeyRing:
-    """The keys in memory; reloaded when a token names a kid we have not seen (rate-limited)."""
+    """The keys in memory, re-read from the database at most `refresh_seconds` after the last
+    read (lazily, on the next use) and at once when a token names a kid we have not seen
+    (rate-limited): a running server signs with the key `aanmeldpunt rotate-keys` made within
+    `refresh_seconds`, and refuses a retired key from its `retire_at` on (checked against the
+    clock on every use, not only on reload)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], refresh_seconds: float = 5.0) -> None:
         self._sessions = sessions
+        self.refresh_seconds = refresh_seconds
         self._public: dict[str, PublicKey] = {}
+        self._retire_at: dict[str, datetime] = {}
         self._signing: KeyPair | None = None
         self._loaded_at = 0.0
+        self._lock = asyncio.Lock()
 
     async def load(self) -> None:
         async with self._sessions() as db:
@@ -72,11 +80,25 @@ class KeyRing:
         self._public = {
             r.kid: PublicKey(r.kid, r.algorithm, r.public_jwk) for r in rows if r.algorithm in ALLOWED_ALGORITHMS
         }
+        self._retire_at = {r.kid: r.retire_at for r in rows if r.retire_at is not None}
         signers = [r for r in rows if r.retire_at is None]
         if signers:
             newest = signers[-1]
             self._signing = KeyPair(newest.kid, newest.algorithm, newest.private_pem, newest.public_jwk)
         self._loaded_at = time.monotonic()
+
+    async def refresh(self, *, force: bool = False) -> None:
+        """Reload when the copy in memory is older than `refresh_seconds` (or `force`)."""
+        if not force and time.monotonic() - self._loaded_at < self.refresh_seconds:
+            return
+        async with self._lock:
+            if not force and time.monotonic() - self._loaded_at < self.refresh_seconds:
+                return  # another request reloaded while this one waited
+            await self.load()
+
+    async def current_signing_key(self) -> KeyPair:
+        await self.refresh()
+        return self.signing_key
 
     @property
     def signing_key(self) -> KeyPair:
@@ -85,15 +107,22 @@ class KeyRing:
         return self._signing
 
     def public_keys(self) -> dict[str, PublicKey]:
-        return self._public
+        """The keys that verify now: a key past its retire_at is gone from this moment on."""
+        now = clock.now()
+        retired = {kid for kid, at in self._retire_at.items() if at <= now}
+        if not retired:
+            return self._public
+        return {kid: key for kid, key in self._public.items() if kid not in retired}
 
     async def public_keys_knowing(self, kid: Any) -> dict[str, PublicKey]:
-        if isinstance(kid, str) and kid not in self._public and time.monotonic() - self._loaded_at > 5:
-            await self.load()
-        return self._public
+        await self.refresh()
+        if isinstance(kid, str) and kid not in self._public and time.monotonic() - self._loaded_at > 1:
+            await self.refresh(force=True)
+        return self.public_keys()
 
-    def jwks(self) -> dict[str, Any]:
-        return {"keys": [dict(k.jwk) for k in self._public.values()]}
+    async def jwks(self) -> dict[str, Any]:
+        await self.refresh()
+        return {"keys": [dict(k.jwk) for k in self.public_keys().values()]}
 
 
 class ExternalKeys:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.crypto import EncryptedText
 from app.db import Base
 
 
@@ -44,8 +45,8 @@ class Subscription(Base):
     url: Mapped[str] = mapped_column(Text)
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
     description: Mapped[str | None] = mapped_column(Text)
-    secret: Mapped[str] = mapped_column(Text)
-    previous_secret: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(EncryptedText)  # encrypted at rest (app.crypto)
+    previous_secret: Mapped[str | None] = mapped_column(EncryptedText)
     previous_secret_until: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
