@@ -129,7 +129,9 @@ async def crash_scenario(database_url: str, total: int = 1000, concurrency: int 
     await asyncio.gather(send_all(server.base, token, items, concurrency, None), killer())
     answered_before = sum(1 for i in items if i.status is not None)
     server.start()
-    token = server.demo_tokens()["referrer"]
+    # The same client retries with the same token (still valid: keys live in the database).
+    # Idempotency keys are namespaced per client: retrying as a *new* client (a fresh `demo`)
+    # would not be a retry, and a request committed just before the kill would be stored twice.
     unanswered = [i for i in items if i.status is None]
     for _ in range(20):
         pending = [i for i in items if i.status is None]
