@@ -37,7 +37,14 @@ class ApiModel(BaseModel):
 class OutModel(BaseModel):
     """Response models: camelCase out, built from our own data."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    # Every field of an answer is always present (null when there is nothing), so generated
+    # clients see them as required.
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        serialize_by_alias=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 T = TypeVar("T")

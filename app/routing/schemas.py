@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from app.http.schemas import OutModel
 
 
@@ -15,7 +17,8 @@ class RecommendationOut(OutModel):
     router: str
     rules_version: str
     vulnerability: str
-    reasons: list[str]
-    alternatives: list[ProgrammeReasons]
-    excluded: list[ProgrammeReasons]
-    advice: list[str]
+    # Empty after erasure: the reasons name ages, weeks and dates (DOMAIN.md, Retention).
+    reasons: list[str] = Field(default_factory=list)
+    alternatives: list[ProgrammeReasons] = Field(default_factory=list)
+    excluded: list[ProgrammeReasons] = Field(default_factory=list)
+    advice: list[str] = Field(default_factory=list)
