@@ -86,7 +86,8 @@ async def test_feedback_withdrawal_shrinks_referrer_view(client, actors) -> None
     assert r.status_code == 201
     shrunk = (await client.get(f"/api/v1/referrals/{intake_id}", headers=referrer)).json()
     assert shrunk == {"id": intake_id, "reference": full["reference"], "receivedAt": full["receivedAt"],
-                      "status": "received", "feedback": False}  # fmt: skip
+                      "status": "received", "feedback": False,
+                      "programme": None, "closeReason": None, "dates": None}  # fmt: skip
 
 
 async def test_processing_withdrawal_closes_and_erases(client, db, actors) -> None:

@@ -118,7 +118,6 @@ async def create_self_registration(
 @router.get(
     "/referrals/{id}",
     response_model=ReferralView,
-    response_model_exclude_none=True,
     responses=READ,
     tags=["Aanmeldingen"],
     summary="What became of a referral you made",
