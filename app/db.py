@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends
-from sqlalchemy import DateTime, MetaData, Table, insert, inspect
+from sqlalchemy import DateTime, MetaData, Table, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,14 +51,103 @@ def column_values(obj: Base) -> dict[str, Any]:
     return {column.key: state[column.key] for column in table.columns if column.key in state}
 
 
+async def driver(db: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction.
+
+    For the few statements of a hot path (receiving an intake, the worklist, the audit row,
+    the outbox, idempotency) written as plain SQL: SQLAlchemy's statement construction,
+    compilation-cache lookup and result processing cost several times the driver's own work.
+    Everything still happens in the request's one transaction: the adapter starts it lazily
+    on its first statement, so it is started here when no statement has run yet (SQLAlchemy's
+    own asyncpg adapter code; `tests/test_db_driver.py` checks a rollback undoes both).
+    The connection has SQLAlchemy's codecs: `jsonb` goes in as JSON text, comes out decoded.
+    Pending ORM changes are flushed first, as SQLAlchemy's autoflush would before a statement."""
+    if db.new or db.dirty or db.deleted:
+        await db.flush()
+    transaction = db.sync_session.get_transaction()
+    cached = db.info.get(_DRIVER)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        pg: asyncpg.Connection = cached[1]
+        return pg
+    connection = await db.connection()
+    fairy = await connection.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection
+    if adapted._transaction is None and adapted.isolation_level != "autocommit":
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+    pg = fairy.driver_connection
+    db.info[_DRIVER] = (db.sync_session.get_transaction(), pg)  # until this transaction ends
+    return pg
+
+
+_DRIVER = "app.db.driver"
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """How one table's rows with one set of columns are inserted on the driver."""
+
+    sql: str
+    columns: tuple[str, ...]
+    encoders: tuple[Any, ...]  # per column: SQLAlchemy's bind processor, or None
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...]], _Insert] = {}
+_DEFAULTS: dict[str, tuple[tuple[str, Any], ...]] = {}
+
+
+def _plan(table: Table, columns: tuple[str, ...], dialect: Any) -> _Insert:
+    plan = _INSERTS.get((table.name, columns))
+    if plan is None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values})'  # noqa: S608 - names from our own models
+        # SQLAlchemy's own bind processors: JSON dumped as its JSON type does (None is JSON
+        # null unless the type says otherwise), type decorators (e.g. encryption) applied.
+        encoders = tuple(table.columns[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+        plan = _INSERTS[(table.name, columns)] = _Insert(sql, columns, encoders)
+    return plan
+
+
+def _defaults(table: Table) -> tuple[tuple[str, Any], ...]:
+    """The model's Python-side column defaults (what a Core INSERT applies when a value is missing)."""
+    found = _DEFAULTS.get(table.name)
+    if found is None:
+        found = _DEFAULTS[table.name] = tuple(
+            (c.key, c.default) for c in table.columns if c.default is not None and not c.default.is_sequence
+        )
+    return found
+
+
+def _row(obj: Base, table: Table) -> dict[str, Any]:
+    values = column_values(obj)
+    for key, default in _defaults(table):
+        if key not in values:
+            values[key] = default.arg(None) if default.is_callable else default.arg
+    return values
+
+
 async def insert_new(db: AsyncSession, *groups: Sequence[Base]) -> None:
-    """Insert freshly built ORM objects with one cached Core INSERT per group (parents first),
-    without the unit of work: on the hot path of receiving an intake the ORM's bookkeeping
-    costs more than the statements. The objects stay transient: later changes are not saved."""
+    """Insert freshly built ORM objects with one statement per group (parents first), without
+    the unit of work: on the hot path of receiving an intake the ORM's bookkeeping costs more
+    than the statements. Column defaults of the model that were not set are applied. The
+    objects stay transient: later changes are not saved."""
+    pg = await driver(db)
     for group in groups:
-        if group:
-            table: Table = group[0].__table__  # type: ignore[assignment]
-            await db.execute(insert(table), [column_values(o) for o in group])
+        if not group:
+            continue
+        table: Table = group[0].__table__  # type: ignore[assignment]
+        rows = [_row(o, table) for o in group]
+        plan = _plan(table, tuple(rows[0]), db.get_bind().dialect)
+        args = [
+            tuple(encode(row[c]) if encode else row[c] for c, encode in zip(plan.columns, plan.encoders, strict=True))
+            for row in rows
+        ]
+        if len(args) == 1:
+            await pg.execute(plan.sql, *args[0])
+        else:
+            await pg.executemany(plan.sql, args)
 
 
 _engine: AsyncEngine | None = None
@@ -63,11 +155,11 @@ _sessions: async_sessionmaker[AsyncSession] | None = None
 
 
 def make_engine(database_url: str, settings: Settings, **kwargs: Any) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(database_url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=False,  # see _alive_on_checkout
         pool_timeout=5,
         connect_args={
             "timeout": 5,
@@ -80,6 +172,18 @@ def make_engine(database_url: str, settings: Settings, **kwargs: Any) -> AsyncEn
         },
         **kwargs,
     )
+    event.listen(engine.sync_engine.pool, "checkout", _alive_on_checkout)
+    return engine
+
+
+def _alive_on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection the database closed (restart, failover, terminated backend) is
+    replaced at checkout, and so is every connection pooled before it. asyncpg notices a
+    closed socket by itself, so this costs no round trip; SQLAlchemy's pre-ping costs three
+    (BEGIN, a ping, ROLLBACK) on every request."""
+    del dbapi_connection, record
+    if proxy.driver_connection.is_closed():
+        raise InvalidatePoolError("the database closed this pooled connection")
 
 
 def init_engine(database_url: str, settings: Settings) -> AsyncEngine:

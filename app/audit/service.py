@@ -8,18 +8,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import insert, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app import clock
 from app.audit.chain import GENESIS, row_hash
 from app.audit.models import AccessLogEntry
 from app.auth.principal import Principal
+from app.db import driver
 
 log = structlog.get_logger("app.audit")
 
 # Chain order must be commit order: the writer holds this lock until its transaction ends.
 _CHAIN_LOCK = 7_513_001
+
+_HEAD = "SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1"
+_INSERT = (
+    "INSERT INTO access_log (id, at, action, intake_id, client_id, organisation, user_id, basis, emergency, "
+    "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+)
 
 ACTIONS = ("read", "search", "create", "update", "export", "access_log_read", "erase")
 
@@ -50,8 +57,9 @@ async def record(
     if not accesses:
         return
     who = Actor.of(actor) if isinstance(actor, Principal) else actor
-    await db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-    prev = await db.scalar(select(AccessLogEntry.hash).order_by(AccessLogEntry.seq.desc()).limit(1)) or GENESIS
+    pg = await driver(db)  # plain SQL: this runs on every read of personal data
+    await pg.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
+    prev = await pg.fetchval(_HEAD) or GENESIS
     now = clock.now()
     rows = []
     for intake_id, basis in accesses:
@@ -67,9 +75,12 @@ async def record(
             "emergency": emergency,
         }
         digest = row_hash(prev, **fields)
-        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        rows.append((*fields.values(), prev, digest))
         prev = digest
-    await db.execute(insert(AccessLogEntry), rows)
+    if len(rows) == 1:
+        await pg.execute(_INSERT, *rows[0])
+    else:
+        await pg.executemany(_INSERT, rows)
 
 
 async def record_admin_access(db: AsyncSession, principal: Principal, action: str) -> None:

@@ -12,16 +12,26 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-from sqlalchemy import Table, delete, func, insert, select
+from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
-from app.http.models import IdempotencyRecord
+from app.db import driver
 from app.http.problems import Problem, invalid
 
 TTL = timedelta(hours=24)
-_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[assignment]  # Core, not the unit of work: a hot path
+# Plain SQL on the driver connection, in the request's transaction: a hot path (app.db.driver).
+_LOCK = "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"
+_FIND = (
+    "SELECT request_hash, status_code, body, headers, created_at FROM idempotency_keys WHERE owner = $1 AND key = $2"
+)
+_FORGET = "DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2"
+_SAVE = (
+    "INSERT INTO idempotency_keys (owner, key, request_hash, status_code, body, headers, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+JSON_MEDIA_TYPE = "application/json"
 
 
 class Idempotency:
@@ -30,61 +40,53 @@ class Idempotency:
         self.key = key
         self.request_hash = hashlib.sha256(body).hexdigest()
 
-    async def replay(self, db: AsyncSession) -> JSONResponse | None:
+    async def replay(self, db: AsyncSession) -> Response | None:
         """The earlier answer to replay, or None to go ahead (holding the key until commit)."""
         if self.key is None:
             return None
         if not 1 <= len(self.key) <= 255 or not self.key.isprintable():
             raise invalid([{"name": "Idempotency-Key", "reason": "1 to 255 printable characters."}])
-        locked = await db.scalar(
-            select(func.pg_try_advisory_xact_lock(func.hashtextextended(self.owner + "\x1f" + self.key, 0)))
-        )
-        if not locked:
+        pg = await driver(db)
+        if not await pg.fetchval(_LOCK, self.owner + "\x1f" + self.key):
             raise Problem(
                 409,
                 "Conflict",
                 "A request with this Idempotency-Key is still being processed.",
                 "idempotency-in-flight",
             )
-        record = (
-            await db.execute(select(_RECORDS).where(_RECORDS.c.owner == self.owner, _RECORDS.c.key == self.key))
-        ).one_or_none()
+        record = await pg.fetchrow(_FIND, self.owner, self.key)
         if record is None:
             return None
-        if record.created_at < clock.now() - TTL:
-            await db.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.owner == self.owner, IdempotencyRecord.key == self.key
-                )
-            )
+        if record["created_at"] < clock.now() - TTL:
+            await pg.execute(_FORGET, self.owner, self.key)
             return None
-        if record.request_hash != self.request_hash:
+        if record["request_hash"] != self.request_hash:
             raise Problem(
                 422,
                 "Unprocessable Content",
                 "This Idempotency-Key was used with a different body.",
                 "idempotency-mismatch",
             )
-        return JSONResponse(
-            json.loads(record.body),
-            status_code=record.status_code,
-            headers={**record.headers, "Idempotent-Replayed": "true"},
+        # The stored bytes, as first sent: no parsing and dumping again.
+        return Response(
+            record["body"],
+            status_code=record["status_code"],
+            headers={**record["headers"], "Idempotent-Replayed": "true"},
+            media_type=JSON_MEDIA_TYPE,
         )
 
     async def respond(
         self, db: AsyncSession, status: int, body: Any, headers: dict[str, str] | None = None
-    ) -> JSONResponse:
-        content = jsonable_encoder(body, by_alias=True)
+    ) -> Response:
+        """The answer, recorded for a retry. A response model is dumped to JSON once, by
+        pydantic, for both."""
+        if isinstance(body, BaseModel):
+            content = body.model_dump_json(by_alias=True)
+        else:
+            content = json.dumps(jsonable_encoder(body, by_alias=True), ensure_ascii=False, separators=(",", ":"))
         if self.key is not None:
-            await db.execute(
-                insert(_RECORDS).values(
-                    owner=self.owner,
-                    key=self.key,
-                    request_hash=self.request_hash,
-                    status_code=status,
-                    body=json.dumps(content),
-                    headers=headers or {},
-                    created_at=clock.now(),
-                )
+            pg = await driver(db)
+            await pg.execute(
+                _SAVE, self.owner, self.key, self.request_hash, status, content, json.dumps(headers or {}), clock.now()
             )
-        return JSONResponse(content, status_code=status, headers=headers)
+        return Response(content, status_code=status, headers=headers, media_type=JSON_MEDIA_TYPE)

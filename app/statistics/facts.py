@@ -17,7 +17,7 @@ the week of Thursday 31 December 2026 (with Friday 1 January 2027) in 2026.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -130,7 +130,20 @@ class Facts:
     erased: bool = False
 
     def columns(self) -> dict[str, Any]:
-        return asdict(self)
+        """What `asdict` gives (lists and dicts copied, two levels deep), without its generic
+        deep copy: this runs on every referral and every change."""
+        return {name: _copied(getattr(self, name)) for name in _FACT_FIELDS}
+
+
+_FACT_FIELDS = tuple(f.name for f in fields(Facts))
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, list):
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    if isinstance(value, dict):
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in value.items()}
+    return value
 
 
 def _grow(previous: Iterable[str], now: Iterable[str | None]) -> list[str]:

@@ -4,19 +4,18 @@ one never does. Who receives what is decided here (and checked again at delivery
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
-from app.auth.models import Organisation
 from app.consent.rules import Action, ConsentLike, decide
-from app.webhooks.models import Delivery, Event, Subscription
+from app.db import driver
 
 EVENT_TYPES = (
     "intake.received",
@@ -34,6 +33,22 @@ EVENT_TYPES = (
     "consent.withdrawn",
     "endpoint.disabled",
 )
+
+_EVENT_AND_SUBSCRIBERS = """
+WITH new_event AS (
+    INSERT INTO events (id, type, intake_id, region, occurred_at, data) VALUES ($1, $2, $3, $4, $5, $6)
+    RETURNING seq
+)
+SELECT new_event.seq, s.id, s.organisation_id, o.kind
+FROM new_event
+LEFT JOIN (webhook_subscriptions s JOIN organisations o ON o.id = s.organisation_id)
+    ON s.enabled AND s.event_types @> ARRAY[$2::varchar]
+"""
+_INSERT_DELIVERY = """
+INSERT INTO webhook_deliveries (id, event_id, event_seq, subscription_id, intake_id, status, attempts,
+    next_attempt_at, created_at)
+VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)
+"""
 
 
 @dataclass(frozen=True)
@@ -76,43 +91,16 @@ async def emit(
         raise ValueError(f"unknown event type {event_type}")
     event_id = uuid.uuid4()
     occurred = at or clock.now()
+    pg = await driver(db)  # plain SQL in the change's transaction: every change emits (app.db.driver)
     # One round trip: the event is inserted, and the subscriptions that want its type come back with its seq.
-    new_event = (
-        insert(Event)
-        .values(id=event_id, type=event_type, intake_id=intake_id, region=region, occurred_at=occurred, data=data)
-        .returning(Event.seq)
-        .cte("new_event")
-    )
-    wanted = (
-        select(Subscription.id, Subscription.organisation_id, Organisation.kind)
-        .join(Organisation, Organisation.id == Subscription.organisation_id)
-        .where(Subscription.enabled.is_(True), Subscription.event_types.contains([event_type]))
-        .subquery()
-    )
-    result = (
-        await db.execute(
-            select(new_event.c.seq, wanted.c.id, wanted.c.organisation_id, wanted.c.kind).select_from(
-                new_event.outerjoin(wanted, true())
-            )
-        )
-    ).all()
-    seq = result[0][0]
-    subscriptions = [(sub_id, org_id, kind) for _, sub_id, org_id, kind in result if sub_id is not None]
+    result = await pg.fetch(_EVENT_AND_SUBSCRIBERS, event_id, event_type, intake_id, region, occurred, json.dumps(data))
     rows = [
-        {
-            "id": uuid.uuid4(),
-            "event_id": event_id,
-            "event_seq": seq,
-            "subscription_id": sub_id,
-            "intake_id": intake_id,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": occurred,
-            "created_at": occurred,
-        }
-        for sub_id, org_id, kind in subscriptions
-        if (only_organisation_kind is None or kind == only_organisation_kind) and may_receive(kind, org_id, audience)
+        (uuid.uuid4(), event_id, row["seq"], row["id"], intake_id, occurred)
+        for row in result
+        if row["id"] is not None
+        and (only_organisation_kind is None or row["kind"] == only_organisation_kind)
+        and may_receive(row["kind"], row["organisation_id"], audience)
     ]
     if rows:
-        await db.execute(insert(Delivery), rows)
+        await pg.executemany(_INSERT_DELIVERY, rows)
     return event_id
