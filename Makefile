@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 ADR_RULESET ?= ../shared/adr/linter.yaml
 
-.PHONY: run test install lint typecheck openapi openapi-check adr-lint contract-ts pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos profile bench-cpu
+.PHONY: report-screenshot run test install lint typecheck openapi openapi-check adr-lint contract-ts pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos profile bench-cpu
 
 run: install ## start the service on 127.0.0.1:$${PORT:-8000} (embedded PostgreSQL without DATABASE_URL)
 	$(BIN)/aanmeldpunt serve
@@ -66,6 +66,11 @@ bench-smoke: install wrk ## a tiny run of every benchmark, only to keep the scri
 
 wrk:
 	@command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)) >/dev/null
+
+REPORT ?= report.html
+report-screenshot: ## render $(REPORT) (from `aanmeldpunt report`) in headless Chromium to $(REPORT:.html=.png)
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,5000 \
+		--screenshot=$(abspath $(REPORT:.html=.png)) file://$(abspath $(REPORT))
 
 migrate: install
 	$(BIN)/aanmeldpunt migrate

@@ -157,6 +157,8 @@ def demo() -> None:
             ("admin", "aanmeldpunt-rotterdam", "aanmeldpunt", ["admin"]),
             ("staff", "aanmeldpunt-rotterdam", "aanmeldpunt", ["intakes:read", "intakes:write"]),
             ("referrer", "verloskundigen-zuid", "referrer", ["referrals:write", "referrals:read"]),
+            # The municipality's evaluators: figures and the pseudonymised research export only.
+            ("evaluator", "gemeente-rotterdam-onderzoek", "referrer", ["statistics:read", "research:export"]),
         ]
         roles += [
             (f"programme:{p.code}", p.organisation, p.organisation_kind, ["handoffs:write"]) for p in region.programmes
@@ -173,6 +175,39 @@ def demo() -> None:
         return out
 
     typer.echo(json.dumps(asyncio.run(_with_session(run)), indent=2))
+
+
+@cli.command()
+def report(
+    region: str = typer.Option(None, help="Region code (default: REGION)"),
+    start: str = typer.Option(..., "--from", help="First local date of receipt, YYYY-MM-DD"),
+    end: str = typer.Option(..., "--to", help="Last local date of receipt, YYYY-MM-DD"),
+    output: Path = typer.Option(Path("report.html"), help="Where to write the HTML report"),
+) -> None:
+    """Write the region's figures for a period as a self-contained HTML report (Dutch)."""
+    from datetime import date
+
+    from app.regions.config import load_region
+    from app.statistics.api import build, check_period
+    from app.statistics.report import render
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        check_period(first, last)
+    except Exception as exc:
+        detail = getattr(exc, "invalid_params", None) or str(exc)
+        typer.echo(f"error: {detail}", err=True)
+        raise typer.Exit(2) from None
+
+    async def run(session: Any, settings: Settings) -> str:
+        code = region or settings.region
+        config = load_region(code)
+        stats = await build(session, code, first, last)
+        return render(stats, config.name, {p.code: p.name for p in config.programmes})
+
+    html = asyncio.run(_with_session(run))
+    output.write_text(html, encoding="utf-8")
+    typer.echo(f"wrote {output}")
 
 
 @cli.command("rotate-keys")

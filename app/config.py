@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     webhook_lease_seconds: int = 60
     worker_poll_seconds: float = 2.0
 
+    # Statistics
+    research_pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the keyed hash (HMAC-SHA256) that pseudonymises the research export; unset: no export.",
+    )
+
     # Deadlines
     approaching_working_days: int = 1
 

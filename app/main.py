@@ -35,6 +35,7 @@ def api_router() -> APIRouter:
     from app.intakes.actions import router as actions_router
     from app.intakes.api import router as intakes_router
     from app.routing.api import router as routing_router
+    from app.statistics.api import router as statistics_router
     from app.webhooks.api import router as webhooks_router
 
     router = APIRouter(prefix=API_PREFIX, redirect_slashes=False)
@@ -45,6 +46,7 @@ def api_router() -> APIRouter:
         handoffs_router,
         deadlines_router,
         routing_router,
+        statistics_router,
         auth_api.admin,
         webhooks_router,
     ):

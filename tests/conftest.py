@@ -87,6 +87,7 @@ def settings(database_url: str) -> Settings:
         self_registration_rate=1000,
         token_rate=1000,
         public_base_url="http://testserver",
+        research_pseudonym_key="test-research-pseudonym-key",
     )
 
 

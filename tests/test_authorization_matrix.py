@@ -60,6 +60,8 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/routing/simulate"): STAFF,
     ("POST", "/deadlines/simulate"): STAFF,
     ("GET", "/deadlines/report"): STAFF,
+    ("GET", "/statistics"): STAFF,
+    ("GET", "/statistics/export"): only(""),
     ("POST", "/organisations"): ADMIN,
     ("GET", "/organisations"): ADMIN,
     ("POST", "/clients"): ADMIN,

@@ -171,7 +171,9 @@ async def test_erasure_leaves_only_the_anonymous_remainder(client, db, actors) -
     # Staff still see the remainder, without a 500.
     erased = (await client.get(base, headers=staff)).json()
     assert erased["erased"] is True and erased["possibleDuplicates"] == []
-    assert erased["routing"]["recommendation"]["programme"] and "reasons" not in erased["routing"]["recommendation"]
+    recommendation = erased["routing"]["recommendation"]
+    assert recommendation["programme"] and recommendation["reasons"] == []
+    assert all(entry["reasons"] == [] for entry in recommendation["alternatives"] + recommendation["excluded"])
 
 
 @pytest.mark.parametrize(

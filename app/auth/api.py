@@ -170,8 +170,17 @@ class ClientIn(ApiModel):
     organisation: str = Field(description="Organisation code", min_length=2, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     scopes: list[
-        Literal["referrals:write", "referrals:read", "intakes:read", "intakes:write", "handoffs:write", "admin"]
-    ] = Field(min_length=1, max_length=6)
+        Literal[
+            "referrals:write",
+            "referrals:read",
+            "intakes:read",
+            "intakes:write",
+            "handoffs:write",
+            "admin",
+            "statistics:read",
+            "research:export",
+        ]
+    ] = Field(min_length=1, max_length=8)
 
 
 class ClientOut(OutModel):

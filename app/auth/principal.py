@@ -12,6 +12,8 @@ SCOPES = {
     "intakes:write": "Work intakes: contacts, assessment, routing, handoffs, consents (staff).",
     "handoffs:write": "Read intakes offered to your organisation and act on the handoff (programmes).",
     "admin": "Organisations, clients, programmes, webhook subscriptions.",
+    "statistics:read": "Figures of the region with small cells suppressed (municipality, evaluators).",
+    "research:export": "The pseudonymised research export of intakes with research consent.",
 }
 
 ORGANISATION_KINDS = ("referrer", "programme", "wijkteam", "aanmeldpunt")

@@ -67,18 +67,28 @@ def own_record_tables() -> list[Table]:
 
 def routing_codes(routing: dict[str, object] | None) -> dict[str, object] | None:
     """Of a stored recommendation and decision only the codes: no reasons (they name ages,
-    weeks and dates), no free text, no who or when."""
+    weeks and dates), no free text, no who or when. The shape stays that of a recommendation,
+    with empty reason lists."""
     if not routing:
         return routing
     recommendation = routing.get("recommendation")
     decision = routing.get("decision")
     kept: dict[str, object] = {"recommendation": None, "decision": None}
+
+    def codes_only(entries: object) -> list[dict[str, object]]:
+        if not isinstance(entries, list):
+            return []
+        return [{"programme": e.get("programme"), "reasons": []} for e in entries if isinstance(e, dict)]
+
     if isinstance(recommendation, dict):
         kept["recommendation"] = {
             "programme": recommendation.get("programme"),
             "router": recommendation.get("router"),
             "rulesVersion": recommendation.get("rulesVersion"),
             "vulnerability": recommendation.get("vulnerability"),
+            "reasons": [],
+            "alternatives": codes_only(recommendation.get("alternatives")),
+            "excluded": codes_only(recommendation.get("excluded")),
             "advice": [a for a in recommendation.get("advice") or [] if isinstance(a, str)],
         }
     if isinstance(decision, dict):

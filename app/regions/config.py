@@ -85,6 +85,7 @@ class RegionConfig(Strict):
     name: str
     municipality: str
     retention_days: int = Field(default=730, ge=0)
+    suppression_k: int = Field(default=5, ge=1, le=1000)  # statistics: counts 1..k-1 are suppressed
     closure_days: tuple[date, ...] = ()
     residence: Residence = Residence()
     deadlines: DeadlinePolicy
