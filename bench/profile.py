@@ -83,6 +83,7 @@ async def profile(base_url: str, scenario: str, target: str) -> None:
         command = [sys.executable, "-m", "uvicorn", "--factory", "bench.baseline:create_app", "--port", str(port),
                    "--log-level", "warning", "--no-access-log"]  # fmt: skip
         path = {"referral": "/referrals", "worklist": "/intakes?limit=50"}[scenario]
+    OUT.mkdir(exist_ok=True)
     collapsed = OUT / f"profile-{target}-{scenario}.txt"
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -106,10 +107,12 @@ async def profile(base_url: str, scenario: str, target: str) -> None:
             [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.pid), "--rate", "200",
              "--format", "raw", "--duration", seconds, "--nonblocking", "--output", str(collapsed)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )  # fmt: skip
         result = run.wrk(base + path, kind, token, run.due_date())
-        spy.wait(timeout=120)
+        _, spy_errors = spy.communicate(timeout=120)
+        if spy.returncode:
+            raise RuntimeError(f"py-spy failed: {spy_errors.decode(errors='replace')[-2000:]}")
         run.log(f"{target} {scenario}: {result}")
     finally:
         server.terminate()

@@ -143,7 +143,10 @@ async def template(base_url: str) -> Template:
                 await session.commit()
         finally:
             await dispose_engine()
-        _TEMPLATE = Template(base_url, db, json.loads(out))
+        text = out.decode()
+        # The credentials are the indented JSON document; a first run may log a line before it.
+        credentials, _ = json.JSONDecoder().raw_decode(text[text.index("{\n") :])
+        _TEMPLATE = Template(base_url, db, credentials)
     return _TEMPLATE
 
 
