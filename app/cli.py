@@ -39,6 +39,15 @@ def _settings_with_db() -> Settings:
     return settings.model_copy(update={"database_url": url})
 
 
+def _check_regions(load: Any) -> None:
+    """Every configured region file, validated before anything starts; a bad one stops the start."""
+    try:
+        load(get_settings().region_codes)
+    except (LookupError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def serve(
     host: str = typer.Option(None, help="Bind address (default HOST or 127.0.0.1)"),
@@ -50,7 +59,9 @@ def serve(
 
     from app.embedded import embedded_lifetime
     from app.main import create_app
+    from app.regions.config import load_regions
 
+    _check_regions(load_regions)
     settings = _settings_with_db().model_copy(update={"run_workers": workers and get_settings().run_workers})
     app = create_app(settings)
     with embedded_lifetime(_embedded):  # SIGINT/SIGTERM end uvicorn, then the embedded PostgreSQL
@@ -78,9 +89,10 @@ def worker() -> None:
     from app import db
     from app.logging import configure
     from app.migrate import upgrade
-    from app.regions.config import load_region
+    from app.regions.config import load_regions
     from app.worker import run_workers
 
+    _check_regions(load_regions)
     settings = _settings_with_db()
     configure(settings.log_level)
     upgrade(settings.database_url or "")
@@ -88,7 +100,7 @@ def worker() -> None:
     async def main() -> None:
         db.init_engine(settings.database_url or "", settings)
         try:
-            await run_workers(settings, load_region(settings.region))
+            await run_workers(settings)
         finally:
             await db.dispose_engine()
 
@@ -120,18 +132,29 @@ def create_client_cmd(
     scopes: str = typer.Option(..., help='Space-separated scopes, e.g. "admin"'),
     name: str = typer.Option(None, help="Client name"),
     kind: str = typer.Option(None, help="Organisation kind when it is created"),
+    region: str = typer.Option(None, help="Region of a new organisation (default: the first of REGIONS)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Create a client (and its organisation if needed); prints the secret once."""
+    from sqlalchemy import select
+
+    from app.auth.models import Organisation
     from app.auth.service import DEFAULT_KIND_BY_SCOPE, create_client, get_or_create_organisation
 
     scope_list = scopes.split()
 
     async def run(session: Any, settings: Settings) -> dict[str, str]:
+        codes = settings.region_codes
+        wanted = region or codes[0]
+        if wanted not in codes:
+            raise ValueError(f"region {wanted!r} is not served by this deployment (REGIONS: {', '.join(codes)})")
+        existing = await session.scalar(select(Organisation).where(Organisation.code == organisation))
+        if existing is not None and region is not None and existing.region != region:
+            raise ValueError(f"organisation {organisation!r} belongs to region {existing.region!r}, not {region!r}")
         guessed = kind or next((DEFAULT_KIND_BY_SCOPE[s] for s in scope_list if s in DEFAULT_KIND_BY_SCOPE), "referrer")
-        org = await get_or_create_organisation(session, organisation, kind=guessed, region=settings.region)
+        org = await get_or_create_organisation(session, organisation, kind=guessed, region=wanted)
         client, secret = await create_client(session, org, name or f"{organisation} client", scope_list)
-        return {"clientId": client.client_id, "clientSecret": secret}
+        return {"clientId": client.client_id, "clientSecret": secret, "organisation": org.code, "region": org.region}
 
     try:
         result = asyncio.run(_with_session(run))
@@ -144,34 +167,42 @@ def create_client_cmd(
 
 @cli.command()
 def demo() -> None:
-    """Load region rotterdam with its programmes and a client for each role; print credentials."""
+    """Load every configured region with its programmes and a client per role per region; print
+    the credentials as JSON keyed by region (the first region's also at the top level)."""
     from app.auth.service import create_client, get_or_create_organisation
-    from app.regions.config import load_region
+    from app.regions.config import load_regions
     from app.routing.catalogue import seed
 
     async def run(session: Any, settings: Settings) -> dict[str, Any]:
-        region = load_region(settings.region)
-        await seed(session, region)
         out: dict[str, Any] = {}
-        roles = [
-            ("admin", "aanmeldpunt-rotterdam", "aanmeldpunt", ["admin"]),
-            ("staff", "aanmeldpunt-rotterdam", "aanmeldpunt", ["intakes:read", "intakes:write"]),
-            ("referrer", "verloskundigen-zuid", "referrer", ["referrals:write", "referrals:read"]),
-            # The municipality's evaluators: figures and the pseudonymised research export only.
-            ("evaluator", "gemeente-rotterdam-onderzoek", "referrer", ["statistics:read", "research:export"]),
-        ]
-        roles += [
-            (f"programme:{p.code}", p.organisation, p.organisation_kind, ["handoffs:write"]) for p in region.programmes
-        ]
-        for role, org_code, kind, scopes in roles:
-            org = await get_or_create_organisation(session, org_code, kind=kind, region=region.region)
-            client, secret = await create_client(session, org, f"demo {role}", scopes)
-            out[role] = {
-                "organisation": org_code,
-                "clientId": client.client_id,
-                "clientSecret": secret,
-                "scopes": scopes,
-            }
+        for code, region in load_regions(settings.region_codes).items():
+            await seed(session, region)
+            referrer = "verloskundigen-zuid" if code == "rotterdam" else f"verloskundigen-{code}"
+            roles = [
+                ("admin", f"aanmeldpunt-{code}", "aanmeldpunt", ["admin"]),
+                ("staff", f"aanmeldpunt-{code}", "aanmeldpunt", ["intakes:read", "intakes:write"]),
+                ("referrer", referrer, "referrer", ["referrals:write", "referrals:read"]),
+                # The municipality's evaluators: figures and the pseudonymised research export only.
+                ("evaluator", f"gemeente-{code}-onderzoek", "referrer", ["statistics:read", "research:export"]),
+            ]
+            roles += [
+                (f"programme:{p.code}", p.organisation, p.organisation_kind, ["handoffs:write"])
+                for p in region.programmes
+            ]
+            clients: dict[str, Any] = {}
+            for role, org_code, kind, scopes in roles:
+                org = await get_or_create_organisation(session, org_code, kind=kind, region=code)
+                client, secret = await create_client(session, org, f"demo {role}", scopes)
+                clients[role] = {
+                    "organisation": org_code,
+                    "region": org.region,
+                    "clientId": client.client_id,
+                    "clientSecret": secret,
+                    "scopes": scopes,
+                }
+            if not out:
+                out.update(clients)  # the README walk-through reads .admin, .staff … of the first region
+            out.setdefault("regions", {})[code] = clients
         return out
 
     typer.echo(json.dumps(asyncio.run(_with_session(run)), indent=2))

@@ -27,7 +27,15 @@ class Settings(BaseSettings):
         default="",
         description="Base URL put in webhook payloads (the API URL receivers fetch with); default http://HOST:PORT.",
     )
-    region: str = Field(default="rotterdam", description="Default region of new organisations.")
+    regions: str | None = Field(
+        default=None,
+        description="Comma-separated region codes this deployment serves (files app/regions/<code>.yaml); "
+        "default `rotterdam`. The first is the default region of `create-client`.",
+    )
+    region: str | None = Field(default=None, description="Deprecated alias of REGIONS with one region.")
+    metrics_token: str | None = Field(
+        default=None, description="Bearer token a Prometheus scraper sends to /metrics; unset: /metrics answers 404."
+    )
     run_workers: bool = Field(default=True, description="`serve` also runs the background workers in-process.")
     log_level: str = "INFO"
     router: str = Field(default="rules", description="Name of the router in entry-point group aanmeldpunt.routers.")
@@ -123,6 +131,12 @@ class Settings(BaseSettings):
             host = f"[{host}]" if ":" in host else host
             self.public_base_url = f"http://{host}:{self.port}"
         return self
+
+    @property
+    def region_codes(self) -> list[str]:
+        """REGIONS, else the deprecated REGION, else rotterdam."""
+        raw = self.regions or self.region or "rotterdam"
+        return [code.strip() for code in raw.split(",") if code.strip()]
 
     @field_validator("database_url")
     @classmethod

@@ -22,7 +22,8 @@ from app.http.middleware import HttpConventions
 from app.logging import configure as configure_logging
 from app.openapi import build_openapi, unique_id
 from app.ops import router as ops_router
-from app.regions.config import load_region
+from app.regions.config import load_regions
+from app.regions.tenancy import Tenancy
 from app.routing.router import load_router
 
 API_PREFIX = "/api/v1"
@@ -34,6 +35,7 @@ def api_router() -> APIRouter:
     from app.handoffs.api import router as handoffs_router
     from app.intakes.actions import router as actions_router
     from app.intakes.api import router as intakes_router
+    from app.regions.api import router as regions_router
     from app.routing.api import router as routing_router
     from app.statistics.api import router as statistics_router
     from app.webhooks.api import router as webhooks_router
@@ -47,6 +49,7 @@ def api_router() -> APIRouter:
         deadlines_router,
         routing_router,
         statistics_router,
+        regions_router,
         auth_api.admin,
         webhooks_router,
     ):
@@ -76,7 +79,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if settings.run_workers:
             from app.worker import run_workers
 
-            workers.append(asyncio.create_task(run_workers(settings, app.state.region)))
+            workers.append(asyncio.create_task(run_workers(settings)))
         try:
             yield
         finally:
@@ -102,7 +105,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         generate_unique_id_function=unique_id,
     )
     app.state.settings = settings
-    app.state.region = load_region(settings.region)
+    app.state.tenancy = Tenancy(load_regions(settings.region_codes))
     app.state.router = load_router(settings.router)
     app.state.keyring = KeyRing(
         lambda: database.session_factory()(),  # type: ignore[arg-type]

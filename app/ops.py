@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -9,8 +11,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
 from app import clock
+from app.auth.models import Organisation
 from app.db import get_engine, session_factory
 from app.deadlines.models import Deadline
+from app.http.problems import Problem, not_found
 from app.intakes.models import Intake
 from app.metrics import (
     DEADLINES_OPEN,
@@ -20,7 +24,7 @@ from app.metrics import (
     OUTBOX_LAG,
 )
 from app.migrate import current_revision
-from app.webhooks.models import Delivery
+from app.webhooks.models import Delivery, Subscription
 
 router = APIRouter(include_in_schema=False)
 log = structlog.get_logger("app.ops")
@@ -46,7 +50,20 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus text, only for a scraper with METRICS_TOKEN (figures per region are not public)."""
+    expected = request.app.state.settings.metrics_token
+    if not expected:
+        raise not_found()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise Problem(
+            401,
+            "Unauthorized",
+            "Send the scrape token as a Bearer token.",
+            "unauthorized",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     try:
         await _refresh_gauges()
     except Exception as exc:  # the process metrics are still worth serving without the database
@@ -59,23 +76,31 @@ async def _refresh_gauges() -> None:
     async with session_factory()() as db:
         await db.execute(text("SET LOCAL statement_timeout = 2000"))
         INTAKES_OPEN.clear()
-        for status, count in (await db.execute(select(Intake.status, func.count()).group_by(Intake.status))).all():
-            INTAKES_OPEN.labels(status).set(count)
+        intakes = select(Intake.region, Intake.status, func.count()).group_by(Intake.region, Intake.status)
+        for region, status, count in (await db.execute(intakes)).all():
+            INTAKES_OPEN.labels(region, status).set(count)
         open_rows = (
             await db.execute(
-                select(Deadline.phase, func.count(), func.count().filter(Deadline.due_at < now))
+                select(Intake.region, Deadline.phase, func.count(), func.count().filter(Deadline.due_at < now))
+                .join(Intake, Intake.id == Deadline.intake_id)
                 .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
-                .group_by(Deadline.phase)
+                .group_by(Intake.region, Deadline.phase)
             )
         ).all()
         DEADLINES_OPEN.clear()
         DEADLINES_OVERDUE.clear()
-        for phase, total, overdue in open_rows:
-            DEADLINES_OPEN.labels(phase).set(total)
-            DEADLINES_OVERDUE.labels(phase).set(overdue)
+        for region, phase, total, overdue in open_rows:
+            DEADLINES_OPEN.labels(region, phase).set(total)
+            DEADLINES_OVERDUE.labels(region, phase).set(overdue)
         DELIVERIES_BY_STATUS.clear()
-        for status, count in (await db.execute(select(Delivery.status, func.count()).group_by(Delivery.status))).all():
-            DELIVERIES_BY_STATUS.labels(status).set(count)
+        deliveries = (
+            select(Organisation.region, Delivery.status, func.count())
+            .join(Subscription, Subscription.id == Delivery.subscription_id)
+            .join(Organisation, Organisation.id == Subscription.organisation_id)
+            .group_by(Organisation.region, Delivery.status)
+        )
+        for region, status, count in (await db.execute(deliveries)).all():
+            DELIVERIES_BY_STATUS.labels(region, status).set(count)
         oldest = await db.scalar(
             select(func.min(Delivery.next_attempt_at)).where(
                 Delivery.status == "pending", Delivery.next_attempt_at <= now

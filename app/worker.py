@@ -13,7 +13,6 @@ from app.config import Settings
 from app.db import session_factory
 from app.deadlines import monitor
 from app.intakes import retention
-from app.regions.config import RegionConfig
 from app.webhooks import dispatcher
 
 log = structlog.get_logger("app.worker")
@@ -49,8 +48,7 @@ async def periodic(settings: Settings, stop: asyncio.Event) -> None:
             pass
 
 
-async def run_workers(settings: Settings, region: RegionConfig) -> None:
-    del region
+async def run_workers(settings: Settings) -> None:
     stop = asyncio.Event()
     try:
         await asyncio.gather(dispatcher.run(settings, stop), periodic(settings, stop))

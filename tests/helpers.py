@@ -27,17 +27,18 @@ ROLE_SCOPES = {
 }
 
 
-async def make_client(organisation: str, kind: str, scopes: list[str]) -> tuple[str, str]:
+async def make_client(organisation: str, kind: str, scopes: list[str], region: str = "rotterdam") -> tuple[str, str]:
     async with session_factory()() as db:
-        org = await get_or_create_organisation(db, organisation, kind=kind, region="rotterdam")
+        org = await get_or_create_organisation(db, organisation, kind=kind, region=region)
         c, secret = await create_client(db, org, f"test {organisation}", scopes)
         await db.commit()
     return c.client_id, secret
 
 
-async def seed_programmes() -> None:
+async def seed_programmes(*regions: str) -> None:
     async with session_factory()() as db:
-        await seed(db, load_region("rotterdam"))
+        for region in regions or ("rotterdam",):
+            await seed(db, load_region(region))
         await db.commit()
 
 

@@ -56,6 +56,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/handoffs/{id}/first-contact"): PROGRAMME,
     ("POST", "/handoffs/{id}/support-started"): PROGRAMME,
     ("GET", "/programmes"): PUBLIC,
+    ("GET", "/regions"): PUBLIC,
     ("PATCH", "/programmes/{code}"): ADMIN,
     ("POST", "/routing/simulate"): STAFF,
     ("POST", "/deadlines/simulate"): STAFF,

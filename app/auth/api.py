@@ -22,16 +22,17 @@ from app.audit.service import record_admin_access
 from app.auth.deps import Admin
 from app.auth.models import ApiClient, Organisation
 from app.auth.passwords import verify_secret
-from app.auth.service import create_client, find_organisation, get_or_create_organisation
+from app.auth.service import create_client, get_or_create_organisation
 from app.auth.tokens import sign
 from app.config import Settings
 from app.db import Db, session_factory
 from app.http import ratelimit
 from app.http.client_ip import rate_limit_key
 from app.http.middleware import client_address
-from app.http.openapi_docs import CREATE, LIST, READ
+from app.http.openapi_docs import CREATE, LIST, READ, problems
 from app.http.problems import PROBLEM_JSON, Problem
 from app.http.schemas import ApiModel, OutModel, Page, decode_cursor, encode_cursor
+from app.regions.tenancy import scope
 
 public = APIRouter()
 admin = APIRouter(tags=["Beheer"])
@@ -154,7 +155,9 @@ class OrganisationIn(ApiModel):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="kebab-case code")
     name: str = Field(min_length=1, max_length=200)
     kind: OrgKind
-    region: str | None = Field(default=None, pattern=r"^[a-z0-9-]{2,64}$")
+    region: str | None = Field(
+        default=None, pattern=r"^[a-z0-9-]{2,64}$", description="Your own region (the default); another is 404."
+    )
 
 
 class OrganisationOut(OutModel):
@@ -204,14 +207,15 @@ class ClientCreated(ClientOut):
     client_secret: str = Field(description="Shown only in this answer.")
 
 
-@admin.post("/organisations", status_code=201, response_model=OrganisationOut, responses=CREATE)
+@admin.post("/organisations", status_code=201, response_model=OrganisationOut, responses={**CREATE, **problems(404)})
 async def create_organisation(body: OrganisationIn, principal: Admin, db: Db) -> Organisation:
+    if body.region is not None and body.region != principal.region:
+        # Another region is as unknown to this admin as a region that does not exist.
+        raise Problem(404, "Not Found", "No region with this code.", "not-found")
     existing = await db.scalar(select(Organisation).where(Organisation.code == body.code))
     if existing is not None:
         raise Problem(409, "Conflict", "An organisation with this code exists.", "conflict")
-    org = await get_or_create_organisation(
-        db, body.code, name=body.name, kind=body.kind, region=body.region or principal.region
-    )
+    org = await get_or_create_organisation(db, body.code, name=body.name, kind=body.kind, region=principal.region)
     await record_admin_access(db, principal, "create")
     return org
 
@@ -220,7 +224,7 @@ async def create_organisation(body: OrganisationIn, principal: Admin, db: Db) ->
 async def list_organisations(
     principal: Admin, db: Db, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None
 ) -> dict[str, Any]:
-    query = select(Organisation).order_by(Organisation.code).limit(limit + 1)
+    query = scope(principal).organisations().order_by(Organisation.code).limit(limit + 1)
     if cursor:
         (after,) = decode_cursor(cursor, str)
         query = query.where(Organisation.code > str(after))
@@ -230,9 +234,9 @@ async def list_organisations(
     return {"items": rows, "nextCursor": encode_cursor([rows[-1].code]) if more else None}
 
 
-@admin.post("/clients", status_code=201, response_model=ClientCreated, responses=CREATE)
+@admin.post("/clients", status_code=201, response_model=ClientCreated, responses={**CREATE, **problems(404)})
 async def create_api_client(body: ClientIn, principal: Admin, db: Db) -> dict[str, Any]:
-    org = await find_organisation(db, body.organisation)
+    org = await scope(principal).organisation(db, body.organisation)
     client, secret = await create_client(db, org, body.name, list(body.scopes))
     await record_admin_access(db, principal, "create")
     return {
@@ -250,12 +254,7 @@ async def create_api_client(body: ClientIn, principal: Admin, db: Db) -> dict[st
 async def list_clients(
     principal: Admin, db: Db, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None
 ) -> dict[str, Any]:
-    query = (
-        select(ApiClient, Organisation.code)
-        .join(Organisation, Organisation.id == ApiClient.organisation_id)
-        .order_by(ApiClient.client_id)
-        .limit(limit + 1)
-    )
+    query = scope(principal).clients().order_by(ApiClient.client_id).limit(limit + 1)
     if cursor:
         (after,) = decode_cursor(cursor, str)
         query = query.where(ApiClient.client_id > str(after))
@@ -279,7 +278,11 @@ async def list_clients(
 async def deactivate_client(
     request: Request, client_id: Annotated[str, Path(alias="clientId", max_length=64)], principal: Admin, db: Db
 ) -> None:
-    client = await db.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    client = await db.scalar(
+        select(ApiClient).where(
+            ApiClient.client_id == client_id, ApiClient.organisation_id.in_(scope(principal).organisation_ids())
+        )
+    )
     if client is None:
         raise Problem(404, "Not Found", "No client with this id.", "not-found")
     client.active = False

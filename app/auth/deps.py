@@ -96,7 +96,7 @@ async def current_principal(
                 organisation_id=uuid.UUID(str(claims["org_id"])),
                 organisation_code=str(claims["org"]),
                 organisation_kind=str(claims.get("org_kind", "")),
-                region=str(claims.get("region", settings.region)),
+                region=str(claims["region"]),  # the organisation's region, read when the token was issued
                 scopes=frozenset(str(claims.get("scope", "")).split()),
                 user=claims.get("user") if isinstance(claims.get("user"), str) else None,
             )

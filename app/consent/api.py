@@ -21,6 +21,7 @@ from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cu
 from app.intakes.api import intake_response
 from app.intakes.schemas import ConsentOut, ConsentScopeCode, IntakeView
 from app.intakes.service import consent_view, visible_bundle
+from app.regions.tenancy import caller_region
 
 router = APIRouter(tags=["Toestemming en audit"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
@@ -84,7 +85,7 @@ async def add_consent(
         db,
         principal,
         intake_id,
-        request.app.state.region,
+        caller_region(request, principal),
         scope=body.scope,
         given=body.given,
         obtained_at=body.obtained_at,
@@ -112,7 +113,7 @@ async def withdraw(
         db,
         principal,
         intake_id,
-        request.app.state.region,
+        caller_region(request, principal),
         scope="",
         given=False,
         obtained_at=body.at,

@@ -22,6 +22,7 @@ from app.http.schemas import ApiModel, OutModel
 from app.intakes.models import Intake
 from app.intakes.schemas import Pregnancy
 from app.intakes.validation import pregnancy_problems
+from app.regions.tenancy import caller_region
 
 router = APIRouter(tags=["Termijnen"])
 
@@ -68,12 +69,11 @@ class DeadlineReport(OutModel):
     summary="The deadlines the region's policy gives (nothing stored)",
 )
 async def simulate(request: Request, body: DeadlineSimulationIn, principal: Staff) -> dict[str, Any]:
-    del principal
     received_on = body.received_at.astimezone(clock.AMSTERDAM).date()
     found = pregnancy_problems(body.pregnancy, received_on)
     if found:
         raise invalid(found)
-    region = request.app.state.region
+    region = caller_region(request, principal)
     facts = Facts(body.pregnancy.pregnant, body.pregnancy.due_date, body.safety_concern)
     moments = compute(body.received_at, facts, region.deadlines, calendar_for(region))
     return {
@@ -139,6 +139,6 @@ async def report(
             for phase, due, met, received, cancelled in rows.all()
         ),
         clock.now(),
-        calendar_for(request.app.state.region),
+        calendar_for(caller_region(request, principal)),
     )
     return {"from": from_, "to": to, "phases": figures}

@@ -25,6 +25,7 @@ from app.intakes.concerns import ConcernCode
 from app.intakes.lifecycle import CLOSE_REASONS
 from app.intakes.schemas import IntakeView, Pregnancy
 from app.intakes.validation import pregnancy_problems
+from app.regions.tenancy import caller_region
 
 router = APIRouter(tags=["Intakes"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
@@ -93,7 +94,7 @@ async def assess(
         principal,
         intake_id,
         if_match,
-        request.app.state.region,
+        caller_region(request, principal),
         visited_at=body.visited_at,
         location=body.location,
         concerns=[str(c) for c in body.concerns],
@@ -116,7 +117,7 @@ async def route(
         if body.reason is not None:
             raise invalid([{"name": "programme", "reason": "A reason goes with a programme decision."}])
         bundle = await workflow.recommend(
-            db, principal, intake_id, if_match, request.app.state.router, request.app.state.region
+            db, principal, intake_id, if_match, request.app.state.router, caller_region(request, principal)
         )
     else:
         bundle = await workflow.decide(db, principal, intake_id, if_match, programme=body.programme, reason=body.reason)
@@ -141,7 +142,7 @@ async def correct_facts(
         principal,
         intake_id,
         if_match,
-        request.app.state.region,
+        caller_region(request, principal),
         pregnancy=body.pregnancy.model_dump(mode="json", by_alias=True, exclude_none=True) if body.pregnancy else None,
         safety_concern=body.safety_concern,
         reason=body.reason,
@@ -167,7 +168,7 @@ async def close(
     request: Request, intake_id: IntakeId, body: CloseIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
 ) -> JSONResponse:
     bundle = await workflow.close(
-        db, principal, intake_id, if_match, request.app.state.region, reason=body.reason, note=body.note
+        db, principal, intake_id, if_match, caller_region(request, principal), reason=body.reason, note=body.note
     )
     return await intake_response(db, bundle, principal)
 
@@ -181,5 +182,5 @@ async def close(
 async def merge(
     request: Request, intake_id: IntakeId, body: MergeIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
 ) -> JSONResponse:
-    bundle = await workflow.merge(db, principal, intake_id, if_match, request.app.state.region, into=body.into)
+    bundle = await workflow.merge(db, principal, intake_id, if_match, caller_region(request, principal), into=body.into)
     return await intake_response(db, bundle, principal)

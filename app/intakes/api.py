@@ -36,6 +36,7 @@ from app.intakes.schemas import (
     SelfRegistrationIn,
 )
 from app.intakes.validation import referral_problems, self_registration_problems
+from app.regions.tenancy import caller_region, tenancy
 
 router = APIRouter()
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
@@ -92,7 +93,7 @@ async def create_referral(
     if (replay := await idem.replay(db)) is not None:
         return replay
     bundle = await service.receive(
-        db, body, principal=principal, region=request.app.state.region, router=request.app.state.router
+        db, body, principal=principal, region=caller_region(request, principal), router=request.app.state.router
     )
     view = await service.referrer_view(db, bundle)
     location = f"/api/v1/referrals/{bundle.intake.id}"
@@ -119,15 +120,17 @@ async def create_self_registration(
         settings.self_registration_window_seconds,
     )
     now = clock.now()
-    problems_found = self_registration_problems(body, now, now.astimezone(clock.AMSTERDAM).date())
+    regions = tenancy(request)
+    problems_found = regions.region_problems(body.region) + self_registration_problems(
+        body, now, now.astimezone(clock.AMSTERDAM).date()
+    )
     if problems_found:
         raise invalid(problems_found)
     idem = Idempotency(f"address:{caller}", idempotency_key, await request.body())
     if (replay := await idem.replay(db)) is not None:
         return replay
-    bundle = await service.receive(
-        db, body, principal=None, region=request.app.state.region, router=request.app.state.router
-    )
+    region = regions.policy(regions.region_param(body.region))
+    bundle = await service.receive(db, body, principal=None, region=region, router=request.app.state.router)
     # The same answer whether or not she was known: only the new reference.
     return await idem.respond(db, 202, {"reference": bundle.intake.reference, "message": SELF_REGISTRATION_MESSAGE})
 

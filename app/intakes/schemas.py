@@ -136,6 +136,11 @@ class ReferralIn(ApiModel):
 
 
 class SelfRegistrationIn(ApiModel):
+    region: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Region code (GET /api/v1/regions); required when the deployment serves several.",
+    )
     client: SelfClient
     pregnancy: Pregnancy
     children: list[Child] = Field(default_factory=list, max_length=20)

@@ -30,7 +30,7 @@ from app.intakes.schemas import ReferralIn, SelfRegistrationIn
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
-from app.routing.router import Router, RoutingFacts
+from app.routing.router import Router, RoutingFacts, recommend
 from app.statistics import service as statistics
 from app.webhooks.outbox import Audience, emit
 
@@ -223,8 +223,8 @@ async def receive(
     due = deadlines.create(intake.id, now, deadline_facts(intake), region)
     intake.next_deadline_at = deadlines.next_due(due)
     catalogue = await catalogue_for(db, region.region)
-    recommendation = router.recommend(
-        routing_facts(intake), catalogue, now.astimezone(clock.AMSTERDAM).date(), frozenset(), region
+    recommendation = recommend(
+        router, routing_facts(intake), catalogue, now.astimezone(clock.AMSTERDAM).date(), frozenset(), region
     )
     intake.routing = {"recommendation": recommendation.as_json(), "recommendedAt": _z(now), "decision": None}
     duplicates = await find_duplicates(db, intake)

@@ -37,6 +37,7 @@ from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
 from app.routing.router import Router
+from app.routing.router import recommend as route
 from app.statistics import service as statistics
 from app.webhooks.outbox import emit
 
@@ -234,7 +235,8 @@ async def recommend(
     intake = change.intake
     now = clock.now()
     catalogue = await catalogue_for(db, intake.region)
-    result = router.recommend(
+    result = route(
+        router,
         routing_facts(intake),
         catalogue,
         now.astimezone(clock.AMSTERDAM).date(),
@@ -462,6 +464,8 @@ async def merge(
     safety concern, the referrer's narrative. Locks both rows in id order (no deadlock)."""
     if into == intake_id:
         raise invalid([{"name": "into", "reason": "An intake cannot be merged into itself."}])
+    # The intake acted on answers 404 first, whichever way the ids sort (then both are locked in order).
+    await visible_bundle(db, principal, intake_id)
     first, second = sorted([intake_id, into])
     locked = {}
     for each in (first, second):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import select
@@ -21,8 +21,10 @@ from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn
 from app.intakes.service import routing_facts
 from app.intakes.validation import referral_problems
+from app.regions.tenancy import caller_region, tenancy
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
+from app.routing.router import recommend
 from app.routing.schemas import RecommendationOut
 
 router = APIRouter(tags=["Programma's en routering"])
@@ -72,13 +74,19 @@ def _view(p: Programme) -> dict[str, Any]:
     "/programmes",
     response_model=ProgrammeList,
     responses=problems(400, 503),
-    summary="The social map: programmes of this region",
+    summary="The social map: programmes of a region",
     openapi_extra={"security": []},
 )
-async def list_programmes(request: Request, db: Db) -> dict[str, Any]:
-    rows = await db.scalars(
-        select(Programme).where(Programme.region == request.app.state.region.region).order_by(Programme.code)
-    )
+async def list_programmes(
+    request: Request,
+    db: Db,
+    region: Annotated[
+        str | None,
+        Query(max_length=64, description="Region code (GET /regions); required when several are configured."),
+    ] = None,
+) -> dict[str, Any]:
+    code = tenancy(request).region_param(region)
+    rows = await db.scalars(select(Programme).where(Programme.region == code).order_by(Programme.code))
     return {"items": [_view(p) for p in rows.all()]}
 
 
@@ -124,8 +132,13 @@ async def simulate(request: Request, body: RoutingSimulationIn, principal: Staff
         safety_concern=draft.safety_concern,
     )
     catalogue = await catalogue_for(db, principal.region)
-    recommendation = request.app.state.router.recommend(
-        routing_facts(transient), catalogue, body.at or today, frozenset(), request.app.state.region
+    recommendation = recommend(
+        request.app.state.router,
+        routing_facts(transient),
+        catalogue,
+        body.at or today,
+        frozenset(),
+        caller_region(request, principal),
     )
     result: dict[str, Any] = recommendation.as_json()
     return result

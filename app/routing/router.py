@@ -42,6 +42,8 @@ class Recommendation:
     alternatives: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[dict[str, Any]] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
+    additional: list[dict[str, Any]] = field(default_factory=list)
+    policy_version: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,8 @@ class Recommendation:
             "alternatives": self.alternatives,
             "excluded": self.excluded,
             "advice": self.advice,
+            "additional": self.additional,
+            "policyVersion": self.policy_version,
         }
 
 
@@ -67,6 +71,20 @@ class Router(Protocol):
         declined: frozenset[str],
         region: RegionConfig,
     ) -> Recommendation: ...
+
+
+def recommend(
+    router: Router,
+    facts: RoutingFacts,
+    catalogue: list[ProgrammeInfo],
+    on: date,
+    declined: frozenset[str],
+    region: RegionConfig,
+) -> Recommendation:
+    """The router's recommendation, stamped with the region's policy version it was made under."""
+    result = router.recommend(facts, catalogue, on, declined, region)
+    result.policy_version = region.policy_version
+    return result
 
 
 def load_router(name: str) -> Router:

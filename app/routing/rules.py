@@ -105,6 +105,13 @@ def evaluate(cond: Conditions, facts: RoutingFacts, on: date, region: RegionConf
                 f"{fmt_weeks(days)} weeks pregnant ≥ {cond.min_weeks_pregnant}",
                 f"{fmt_weeks(days)} weeks pregnant < {cond.min_weeks_pregnant}",
             )
+    if cond.any_concern:
+        present = [c for c in cond.any_concern if c in facts.concerns]
+        check(
+            bool(present),
+            "concerns: " + ", ".join(present),
+            "none of the concerns " + ", ".join(cond.any_concern),
+        )
     youngest = max(facts.children_birth_dates) if facts.children_birth_dates else None
     if cond.youngest_child_max_months is not None:
         if youngest is None:
@@ -166,9 +173,17 @@ class RulesRouter:
                 result.excluded.append({"programme": rule.programme, "reasons": ["declined this intake"]})
             elif programme is None or not programme.accepting_clients:
                 result.excluded.append({"programme": rule.programme, "reasons": ["accepts no new clients now"]})
+            elif rule.additional:
+                result.additional.append({"programme": rule.programme, "reasons": outcome.reasons})
             elif result.programme is None:
                 result.programme = rule.programme
                 result.reasons = list(outcome.reasons)
+                if rule.reason:
+                    result.reasons.append(rule.reason)
+                elif not outcome.reasons:
+                    result.reasons.append(
+                        f"None of the programmes before it fits now; {programme.name} has no further conditions."
+                    )
                 if rule.checked_at_home:
                     result.reasons.append("to check at the home visit: " + ", ".join(rule.checked_at_home))
                 if facts.safety_concern:

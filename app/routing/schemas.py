@@ -22,3 +22,7 @@ class RecommendationOut(OutModel):
     alternatives: list[ProgrammeReasons] = Field(default_factory=list)
     excluded: list[ProgrammeReasons] = Field(default_factory=list)
     advice: list[str] = Field(default_factory=list)
+    additional: list[ProgrammeReasons] = Field(
+        default_factory=list, description="Supports that fit next to the recommended programme, each with its reasons."
+    )
+    policy_version: int | None = Field(default=None, description="The region's policy version it was computed with.")

@@ -20,12 +20,14 @@ from app import clock
 from app.audit import service as audit
 from app.auth.deps import Admin
 from app.auth.models import Organisation
+from app.auth.principal import Principal
 from app.config import Settings
 from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ, problems
 from app.http.problems import invalid, not_found
 from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cursor, encode_cursor
 from app.intakes import service as intakes
+from app.regions.tenancy import scope
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 from app.webhooks.outbox import EVENT_TYPES, may_receive
 from app.webhooks.signing import new_secret
@@ -156,8 +158,11 @@ async def _view(db: AsyncSession, sub: Subscription) -> dict[str, Any]:
     }
 
 
-async def _get(db: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = False) -> Subscription:
-    query = select(Subscription).where(Subscription.id == subscription_id)
+async def _get(
+    db: AsyncSession, principal: Principal, subscription_id: uuid.UUID, *, lock: bool = False
+) -> Subscription:
+    """A subscription of the caller's region; another region's is 404, as if it did not exist."""
+    query = scope(principal).subscriptions().where(Subscription.id == subscription_id)
     sub = await db.scalar(query.with_for_update() if lock else query)
     if sub is None:
         raise not_found("subscription")
@@ -168,15 +173,13 @@ async def _get(db: AsyncSession, subscription_id: uuid.UUID, *, lock: bool = Fal
     "/webhook-subscriptions",
     status_code=201,
     response_model=SubscriptionCreated,
-    responses=CREATE,
+    responses={**CREATE, **problems(404)},
     summary="Subscribe an endpoint (the secret is shown only here)",
 )
 async def create_subscription(request: Request, body: SubscriptionIn, principal: Admin, db: Db) -> JSONResponse:
     check_url(body.url, request.app.state.settings)
     check_types(body.event_types)
-    org = await db.scalar(select(Organisation).where(Organisation.code == body.organisation))
-    if org is None:
-        raise invalid([{"name": "organisation", "reason": "No organisation with this code."}])
+    org = await scope(principal).organisation(db, body.organisation)
     now = clock.now()
     sub = Subscription(
         id=uuid.uuid4(),
@@ -207,8 +210,7 @@ async def list_subscriptions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    del principal
-    query = select(Subscription)
+    query = scope(principal).subscriptions()
     if cursor:
         (after,) = decode_cursor(cursor, uuid.UUID)
         query = query.where(Subscription.id > after)
@@ -223,8 +225,7 @@ async def list_subscriptions(
 
 @router.get("/webhook-subscriptions/{id}", response_model=SubscriptionOut, responses=READ, summary="One subscription")
 async def get_subscription(subscription_id: SubscriptionId, principal: Admin, db: Db) -> dict[str, Any]:
-    del principal
-    return await _view(db, await _get(db, subscription_id))
+    return await _view(db, await _get(db, principal, subscription_id))
 
 
 @router.patch(
@@ -236,7 +237,7 @@ async def get_subscription(subscription_id: SubscriptionId, principal: Admin, db
 async def change_subscription(
     request: Request, subscription_id: SubscriptionId, body: SubscriptionChange, principal: Admin, db: Db
 ) -> dict[str, Any]:
-    sub = await _get(db, subscription_id, lock=True)
+    sub = await _get(db, principal, subscription_id, lock=True)
     if body.url is not None:
         check_url(body.url, request.app.state.settings)
         sub.url = body.url
@@ -257,7 +258,7 @@ async def change_subscription(
     "/webhook-subscriptions/{id}", status_code=204, responses=problems(400, 401, 403, 404, 503), summary="Unsubscribe"
 )
 async def delete_subscription(subscription_id: SubscriptionId, principal: Admin, db: Db) -> Response:
-    await _get(db, subscription_id, lock=True)
+    await _get(db, principal, subscription_id, lock=True)
     await db.execute(delete(Subscription).where(Subscription.id == subscription_id))
     await audit.record_admin_access(db, principal, "webhook subscription deleted")
     return Response(status_code=204)
@@ -270,7 +271,7 @@ async def delete_subscription(subscription_id: SubscriptionId, principal: Admin,
     summary="New secret; the old one keeps signing during the overlap",
 )
 async def rotate_secret(request: Request, subscription_id: SubscriptionId, principal: Admin, db: Db) -> dict[str, Any]:
-    sub = await _get(db, subscription_id, lock=True)
+    sub = await _get(db, principal, subscription_id, lock=True)
     settings: Settings = request.app.state.settings
     now = clock.now()
     sub.previous_secret = sub.secret
@@ -296,8 +297,7 @@ async def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
-    del principal
-    await _get(db, subscription_id)
+    await _get(db, principal, subscription_id)
     query = (
         select(Delivery, Event.type)
         .join(Event, Event.id == Delivery.event_id)
@@ -355,12 +355,16 @@ async def list_deliveries(
     summary="Send again every event since a moment that this subscription may see",
 )
 async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Admin, db: Db) -> dict[str, Any]:
-    sub = await _get(db, subscription_id)
+    sub = await _get(db, principal, subscription_id)
     kind = await db.scalar(select(Organisation.kind).where(Organisation.id == sub.organisation_id)) or ""
     events = (
         await db.scalars(
             select(Event)
-            .where(Event.occurred_at >= body.since, Event.type.in_(sub.event_types))
+            .where(
+                Event.region == principal.region,  # never another region's events
+                Event.occurred_at >= body.since,
+                Event.type.in_(sub.event_types),
+            )
             .order_by(Event.seq)
             .limit(10_000)
         )

@@ -97,6 +97,7 @@ class Job:
     subscription_id: uuid.UUID
     organisation_id: uuid.UUID
     organisation_kind: str
+    same_region: bool = True
 
 
 @dataclass
@@ -124,14 +125,14 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
     if not ids:
         return []
     rows = await db.execute(
-        select(Delivery, Event, Subscription, Organisation.kind)
+        select(Delivery, Event, Subscription, Organisation.kind, Organisation.region)
         .join(Event, Event.id == Delivery.event_id)
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .join(Organisation, Organisation.id == Subscription.organisation_id)
         .where(Delivery.id.in_(ids))
     )
     jobs = []
-    for delivery, event, sub, kind in rows.all():
+    for delivery, event, sub, kind, org_region in rows.all():
         in_use = [sub.secret]
         if sub.previous_secret and sub.previous_secret_until and sub.previous_secret_until > now:
             in_use.append(sub.previous_secret)
@@ -158,13 +159,17 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
                 sub.id,
                 sub.organisation_id,
                 kind,
+                event.region == org_region,
             )
         )
     return jobs
 
 
 async def still_allowed(db: AsyncSession, job: Job) -> bool:
-    """Consent is checked again at delivery: a withdrawal after the event stops it."""
+    """Consent is checked again at delivery: a withdrawal after the event stops it. An event
+    never reaches another region's subscription, whatever put the delivery there."""
+    if not job.same_region:
+        return False
     if job.organisation_kind == "aanmeldpunt" or job.intake_id is None or job.event_type in NOTICES:
         return True
     bundle = await intakes.load_bundle(db, job.intake_id)
@@ -240,12 +245,13 @@ async def disable(db: AsyncSession, sub: Subscription, reason: str) -> None:
     sub.disabled_reason = reason
     sub.updated_at = clock.now()
     await db.flush()
+    region = await db.scalar(select(Organisation.region).where(Organisation.id == sub.organisation_id))
     await emit(
         db,
         "endpoint.disabled",
         {"subscriptionId": str(sub.id), "reason": reason},
         intake_id=None,
-        region=None,
+        region=region or "",
         audience=None,
         only_organisation_kind="aanmeldpunt",
     )

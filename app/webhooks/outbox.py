@@ -43,6 +43,7 @@ SELECT new_event.seq, s.id, s.organisation_id, o.kind
 FROM new_event
 LEFT JOIN (webhook_subscriptions s JOIN organisations o ON o.id = s.organisation_id)
     ON s.enabled AND s.event_types @> ARRAY[$2::varchar]
+    AND o.region = $4  -- an event goes only to subscriptions of its own region
 """
 _INSERT_DELIVERY = """
 INSERT INTO webhook_deliveries (id, event_id, event_seq, subscription_id, intake_id, status, attempts,
@@ -82,7 +83,7 @@ async def emit(
     data: dict[str, Any],
     *,
     intake_id: uuid.UUID | None,
-    region: str | None,
+    region: str,
     audience: Audience | None,
     only_organisation_kind: str | None = None,
     at: datetime | None = None,
