@@ -88,6 +88,7 @@ class LiveServer:
         ).stdout
         clients: dict[str, Any] = json.loads(out)
         tokens = {}
+        clients.pop("regions", None)  # the first region's clients are also at the top level
         for role, creds in clients.items():
             r = httpx.post(
                 f"{self.base}/oauth/token",
