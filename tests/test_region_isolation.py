@@ -74,6 +74,11 @@ def _no_clients_of_b(role: str, r: httpx.Response) -> None:
 
 AT = {"at": "2026-11-20T10:00:00+01:00"}
 MATRIX: dict[tuple[str, str], Case] = {
+    ("POST", "/oauth/token"): Case(
+        body={"grant_type": "client_credentials", "client_secret": "not-the-secret"},
+        foreign_body={"client_id": "<B_CLIENT>"},
+        unknown_body={"client_id": "amp_00000000000000000000"},
+    ),
     ("POST", "/referrals"): Case(body=referral()),
     ("POST", "/self-registrations"): Case(
         body=self_registration(region=A), public="anyone may register herself in the region she lives in"
@@ -178,7 +183,12 @@ def body_for(case: Case, world: dict[str, str], foreign: bool) -> dict[str, Any]
     if case.body is None and not extra:
         return None
     merged = {**(case.body or {}), **extra}
-    text = json.dumps(merged).replace("<B_OTHER>", world["other_intake"]).replace("<UNKNOWN>", str(uuid.UUID(int=9)))
+    text = (
+        json.dumps(merged)
+        .replace("<B_OTHER>", world["other_intake"])
+        .replace("<UNKNOWN>", str(uuid.UUID(int=9)))
+        .replace("<B_CLIENT>", world["client"])
+    )
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
