@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import crypto, migrate
@@ -22,6 +22,7 @@ from app.http.middleware import HttpConventions
 from app.logging import configure as configure_logging
 from app.openapi import build_openapi, unique_id
 from app.ops import router as ops_router
+from app.regions import policies
 from app.regions.config import load_regions
 from app.regions.tenancy import Tenancy
 from app.routing.router import load_router
@@ -40,7 +41,7 @@ def api_router() -> APIRouter:
     from app.statistics.api import router as statistics_router
     from app.webhooks.api import router as webhooks_router
 
-    router = APIRouter(prefix=API_PREFIX, redirect_slashes=False)
+    router = APIRouter(prefix=API_PREFIX, redirect_slashes=False, dependencies=[Depends(policies.fresh_versions)])
     for sub in (
         intakes_router,
         actions_router,
@@ -73,7 +74,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         app.state.migration_head = migrate.head_revision(url)
         async with database.session_factory()() as db:
             await ensure_signing_key(db)
+            await policies.seed(db, app.state.tenancy)
             await db.commit()
+            await policies.load(db, app.state.tenancy)
         await app.state.keyring.load()
         workers: list[asyncio.Task[None]] = []
         if settings.run_workers:

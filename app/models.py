@@ -8,12 +8,14 @@ from app.deadlines.models import Deadline
 from app.handoffs.models import Handoff
 from app.http.models import IdempotencyRecord, RateWindow
 from app.intakes.models import Assessment, Contact, Intake
+from app.regions.models import AdminTrailEntry, RegionPolicyVersion
 from app.routing.models import Programme
 from app.statistics.models import IntakeFacts
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 
 __all__ = [
     "AccessLogEntry",
+    "AdminTrailEntry",
     "ApiClient",
     "Assessment",
     "Base",
@@ -30,6 +32,7 @@ __all__ = [
     "Organisation",
     "Programme",
     "RateWindow",
+    "RegionPolicyVersion",
     "SigningKey",
     "Subscription",
 ]

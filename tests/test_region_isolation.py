@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import Settings
+from app.regions.config import load_region
 from app.webhooks import dispatcher
 from app.webhooks.models import Delivery, Subscription
 from tests.helpers import make_client, referral, seed_programmes, self_registration, token
@@ -108,6 +109,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/handoffs/{id}/first-contact"): Case(body=AT),
     ("POST", "/handoffs/{id}/support-started"): Case(body=AT),
     ("GET", "/regions"): Case(public="the list of regions is public"),
+    ("GET", "/regions/{code}/policy"): Case(),
+    ("GET", "/regions/{code}/policy/versions"): Case(),
+    ("PUT", "/regions/{code}/policy"): Case(
+        body={"policy": load_region(B).policy.model_dump(mode="json", by_alias=True)}
+    ),
     ("GET", "/programmes"): Case(query={"region": B}, public="the social map of every region is public"),
     ("PATCH", "/programmes/{code}"): Case(body={"acceptingClients": False}),
     ("POST", "/routing/simulate"): Case(body={"intake": referral()}, check=_not_rotterdam),

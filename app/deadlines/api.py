@@ -22,7 +22,8 @@ from app.http.schemas import ApiModel, OutModel
 from app.intakes.models import Intake
 from app.intakes.schemas import Pregnancy
 from app.intakes.validation import pregnancy_problems
-from app.regions.tenancy import caller_region
+from app.regions.config import RegionConfig, RegionPolicy
+from app.regions.tenancy import caller_region, draft_region
 
 router = APIRouter(tags=["Termijnen"])
 
@@ -31,6 +32,11 @@ class DeadlineSimulationIn(ApiModel):
     received_at: AwareDatetime
     pregnancy: Pregnancy
     safety_concern: bool = False
+    policy: RegionPolicy | None = Field(
+        default=None,
+        description="A draft policy (as in PUT /regions/{code}/policy), unsaved: the answer is computed with it, "
+        "and `inForce` with the version in force at `receivedAt`.",
+    )
 
 
 class SimulatedDeadline(OutModel):
@@ -43,6 +49,10 @@ class SimulatedDeadline(OutModel):
 class DeadlineSimulation(OutModel):
     situations: list[str] = Field(description="The policy rows that matched; the strictest number per phase wins.")
     deadlines: list[SimulatedDeadline]
+    policy_version: int | None = Field(description="The version used; null for a draft.")
+    in_force: DeadlineSimulation | None = Field(
+        default=None, description="With a draft: the same under the version in force, to compare."
+    )
 
 
 class PhaseFigures(OutModel):
@@ -73,16 +83,22 @@ async def simulate(request: Request, body: DeadlineSimulationIn, principal: Staf
     found = pregnancy_problems(body.pregnancy, received_on)
     if found:
         raise invalid(found)
-    region = caller_region(request, principal)
+    in_force = caller_region(request, principal).at(body.received_at)
+    draft = draft_region(in_force, body.policy)
     facts = Facts(body.pregnancy.pregnant, body.pregnancy.due_date, body.safety_concern)
-    moments = compute(body.received_at, facts, region.deadlines, calendar_for(region))
-    return {
-        "situations": situations(facts, received_on),
-        "deadlines": [
-            {"phase": m.phase, "dueAt": m.due_at, "approachingAt": m.approaching_at, "workingDays": m.working_days}
-            for m in moments
-        ],
-    }
+
+    def under(region: RegionConfig) -> dict[str, Any]:
+        moments = compute(body.received_at, facts, region.deadlines, calendar_for(region))
+        return {
+            "situations": situations(facts, received_on),
+            "deadlines": [
+                {"phase": m.phase, "dueAt": m.due_at, "approachingAt": m.approaching_at, "workingDays": m.working_days}
+                for m in moments
+            ],
+            "policyVersion": None if region is draft else region.policy_version,
+        }
+
+    return {**under(draft), "inForce": under(in_force)} if draft else under(in_force)
 
 
 # Dates a report can cover: wide enough for any real period, narrow enough that the day

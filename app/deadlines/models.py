@@ -22,6 +22,7 @@ class Deadline(Base):
     approaching_emitted_at: Mapped[datetime | None]
     breached_emitted_at: Mapped[datetime | None]
     loosened_reason: Mapped[str | None] = mapped_column(Text)
+    policy_version: Mapped[int | None]  # the region's policy version it was computed with
 
     __table_args__ = (
         # The monitor's two queues: cost follows what is due, not how many intakes exist.

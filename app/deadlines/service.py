@@ -40,6 +40,7 @@ def create(intake_id: uuid.UUID, received_at: datetime, facts: Facts, region: Re
             phase=due.phase,
             due_at=due.due_at,
             approaching_at=due.approaching_at,
+            policy_version=region.policy_version,
         )
         for due in compute(received_at, facts, region.deadlines, calendar_for(region))
     ]
@@ -79,6 +80,7 @@ def recompute(
                     [{"name": "reason", "reason": f"Moving the {deadline.phase} deadline later needs a reason."}]
                 )
             deadline.loosened_reason = loosen_reason
+        deadline.policy_version = region.policy_version
         if due.due_at != deadline.due_at:
             deadline.due_at = due.due_at
             deadline.approaching_at = due.approaching_at

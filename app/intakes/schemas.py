@@ -195,6 +195,7 @@ class DeadlineOut(OutModel):
     due_at: datetime
     met_at: datetime | None = None
     state: Literal["open", "met", "breached"]
+    policy_version: int | None = Field(default=None, description="The region's policy version it was computed with.")
 
 
 class ConsentOut(OutModel):

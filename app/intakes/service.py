@@ -329,7 +329,13 @@ def staff_view(bundle: IntakeBundle, orgs: dict[uuid.UUID, str], *, for_staff: b
         "referrer": intake.referrer,
         "vulnerability": intake.vulnerability,
         "deadlines": [
-            {"phase": d.phase, "dueAt": d.due_at, "metAt": d.met_at, "state": deadlines.state_of(d, now)}
+            {
+                "phase": d.phase,
+                "dueAt": d.due_at,
+                "metAt": d.met_at,
+                "state": deadlines.state_of(d, now),
+                "policyVersion": d.policy_version,
+            }
             for d in bundle.deadlines
             if d.cancelled_at is None
         ],

@@ -156,7 +156,9 @@ async def add_contact(
 
 
 def recompute_deadlines(bundle: IntakeBundle, region: RegionConfig, reason: str | None) -> None:
-    deadlines.recompute(bundle.deadlines, bundle.intake.received_at, deadline_facts(bundle.intake), region, reason)
+    """With the region's policy version in force when the intake was received."""
+    received = bundle.intake.received_at
+    deadlines.recompute(bundle.deadlines, received, deadline_facts(bundle.intake), region.at(received), reason)
 
 
 async def assess(

@@ -12,13 +12,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from app.intakes.concerns import DOMAIN_OF
@@ -34,6 +34,16 @@ class Strict(BaseModel):
     """snake_case in the YAML file, camelCase in the API; unknown keys refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # A policy is stored as JSON in PostgreSQL, which cannot hold NUL: refuse it, named.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not allowed.")
+        if isinstance(value, list | tuple) and any(isinstance(v, str) and "\x00" in v for v in value):
+            raise ValueError("NUL characters are not allowed.")
+        return value
 
 
 class DeadlineRow(Strict):
@@ -152,6 +162,8 @@ class RegionConfig(Strict):
     suppression_k: int = Field(default=5, ge=1, le=1000)  # statistics: counts 1..k-1 are suppressed
     content_hash: str = ""
     policy_version: int = 1
+    # (effective_from, the region under that version), oldest version first; set by the tenancy.
+    _history: tuple[tuple[datetime, RegionConfig], ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _consistent(self) -> RegionConfig:
@@ -195,11 +207,31 @@ class RegionConfig(Strict):
     def routing(self) -> RoutingRules:
         return self.policy.routing
 
+    def at(self, moment: datetime) -> RegionConfig:
+        """The region under the version in force at `moment`: the newest version whose
+        effectiveFrom has passed by then (a deadline is computed with the version in force at
+        the intake's receipt)."""
+        return choose(self._history, moment) or self
+
+    def with_history(self, history: tuple[tuple[datetime, RegionConfig], ...]) -> RegionConfig:
+        copy = self.model_copy()
+        copy._history = history
+        return copy
+
     def with_policy(self, policy: RegionPolicy, version: int) -> RegionConfig:
         """This region under another version of its policy."""
         return self.model_copy(
             update={"policy": policy, "policy_version": version, "content_hash": policy_hash(policy)}
         )
+
+
+def choose(history: Sequence[tuple[datetime, RegionConfig]], moment: datetime) -> RegionConfig | None:
+    """Of the versions in force at `moment`, the newest (highest number)."""
+    in_force = [config for effective_from, config in history if effective_from <= moment]
+    if not in_force:
+        return None
+    newest = max(in_force, key=lambda c: c.policy_version)
+    return newest.with_history(tuple(history))
 
 
 def policy_problems_against(policy: RegionPolicy, programme_codes: Sequence[str]) -> list[tuple[str, str]]:

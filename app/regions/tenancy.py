@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import ApiClient, Organisation
 from app.auth.principal import Principal
 from app.http.problems import Problem, invalid
-from app.regions.config import RegionConfig
+from app.regions.config import RegionConfig, RegionPolicy, choose, policy_problems_against
 from app.webhooks.models import Subscription
 
 
@@ -29,7 +29,8 @@ class Tenancy:
     def __init__(self, regions: dict[str, RegionConfig]) -> None:
         self.files = dict(regions)
         self.codes = list(regions)
-        self._versions: dict[str, list[tuple[datetime | None, RegionConfig]]] = {}
+        self._versions: dict[str, tuple[tuple[datetime, RegionConfig], ...]] = {}
+        self.loaded_at = float("-inf")  # time.monotonic() of the last read of the stored versions
 
     @property
     def first(self) -> str:
@@ -41,22 +42,15 @@ class Tenancy:
     def file(self, code: str) -> RegionConfig:
         return self.files[code]
 
-    def set_versions(self, code: str, versions: list[tuple[datetime | None, RegionConfig]]) -> None:
-        """The stored policy versions of a region, oldest first (effective_from, config)."""
-        self._versions[code] = sorted(
-            versions, key=lambda v: (v[0] is not None, v[0] or datetime.min, v[1].policy_version)
-        )
+    def set_versions(self, code: str, versions: list[tuple[datetime, RegionConfig]]) -> None:
+        """The stored policy versions of a region (effective_from, the region under it)."""
+        self._versions[code] = tuple(sorted(versions, key=lambda v: v[1].policy_version))
 
     def policy(self, code: str, at: datetime | None = None) -> RegionConfig:
         """The region under the policy version in force at `at` (default: now)."""
         from app import clock
 
-        moment = at or clock.now()
-        chosen = self.files[code]
-        for effective_from, config in self._versions.get(code, []):
-            if effective_from is None or effective_from <= moment:
-                chosen = config
-        return chosen
+        return choose(self._versions.get(code, ()), at or clock.now()) or self.files[code]
 
     def region_problems(self, region: str | None, name: str = "region") -> list[dict[str, str]]:
         """What is wrong with a `region` an anonymous caller gave: required when several are configured."""
@@ -70,6 +64,31 @@ class Tenancy:
         if found := self.region_problems(region, name):
             raise invalid(found)
         return region or self.codes[0]
+
+
+def api_name(path: str) -> str:
+    """'routing.rules.0.programme' -> 'policy.routing.rules[0].programme' (the API's field names)."""
+    name = "policy"
+    for part in path.split("."):
+        name += f"[{part}]" if part.isdigit() else f".{part}"
+    return name
+
+
+def policy_problems(policy: RegionPolicy, region: RegionConfig) -> list[dict[str, str]]:
+    """The checks a policy needs beyond its schema (its rules name programmes of the region)."""
+    return [
+        {"name": api_name(name), "reason": reason}
+        for name, reason in policy_problems_against(policy, [p.code for p in region.programmes])
+    ]
+
+
+def draft_region(in_force: RegionConfig, draft: RegionPolicy | None) -> RegionConfig | None:
+    """A draft policy (unsaved), validated as completely as a PUT: 400 listing every error."""
+    if draft is None:
+        return None
+    if found := policy_problems(draft, in_force):
+        raise invalid(found)
+    return in_force.with_policy(draft, 0)
 
 
 def tenancy(request: Request) -> Tenancy:

@@ -21,7 +21,8 @@ from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn
 from app.intakes.service import routing_facts
 from app.intakes.validation import referral_problems
-from app.regions.tenancy import caller_region, tenancy
+from app.regions.config import RegionPolicy
+from app.regions.tenancy import caller_region, draft_region, tenancy
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
 from app.routing.router import recommend
@@ -56,6 +57,17 @@ class ProgrammeChange(ApiModel):
 class RoutingSimulationIn(ApiModel):
     intake: ReferralIn
     at: date | None = Field(default=None, description="The routing date (default: today).")
+    policy: RegionPolicy | None = Field(
+        default=None,
+        description="A draft policy (as in PUT /regions/{code}/policy), unsaved: the answer is computed with it, "
+        "and `inForce` with the version in force now.",
+    )
+
+
+class RoutingSimulationOut(RecommendationOut):
+    in_force: RecommendationOut | None = Field(
+        default=None, description="With a draft: the recommendation under the version in force, to compare."
+    )
 
 
 def _view(p: Programme) -> dict[str, Any]:
@@ -112,7 +124,7 @@ async def change_programme(
 
 @router.post(
     "/routing/simulate",
-    response_model=RecommendationOut,
+    response_model=RoutingSimulationOut,
     responses=problems(400, 401, 403, 413, 415, 503),
     summary="What the router would recommend (nothing stored)",
 )
@@ -132,13 +144,15 @@ async def simulate(request: Request, body: RoutingSimulationIn, principal: Staff
         safety_concern=draft.safety_concern,
     )
     catalogue = await catalogue_for(db, principal.region)
-    recommendation = recommend(
-        request.app.state.router,
-        routing_facts(transient),
-        catalogue,
-        body.at or today,
-        frozenset(),
-        caller_region(request, principal),
-    )
-    result: dict[str, Any] = recommendation.as_json()
+    in_force = caller_region(request, principal)
+    draft_policy = draft_region(in_force, body.policy)
+    facts = routing_facts(transient)
+    result: dict[str, Any] = recommend(
+        request.app.state.router, facts, catalogue, body.at or today, frozenset(), draft_policy or in_force
+    ).as_json()
+    if draft_policy is not None:
+        result["policyVersion"] = None
+        result["inForce"] = recommend(
+            request.app.state.router, facts, catalogue, body.at or today, frozenset(), in_force
+        ).as_json()
     return result

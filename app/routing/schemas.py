@@ -25,4 +25,6 @@ class RecommendationOut(OutModel):
     additional: list[ProgrammeReasons] = Field(
         default_factory=list, description="Supports that fit next to the recommended programme, each with its reasons."
     )
-    policy_version: int | None = Field(default=None, description="The region's policy version it was computed with.")
+    policy_version: int | None = Field(
+        default=None, description="The region's policy version it was computed with; null for a draft."
+    )
