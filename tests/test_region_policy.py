@@ -145,7 +145,9 @@ async def test_a_put_is_validated_as_completely_as_the_file(client, db) -> None:
         json={"receivedAt": clock.now().isoformat(), "pregnancy": {"pregnant": False}, "policy": bad},
         headers=staff,
     )
-    assert r.status_code == 400 and "policy.deadlines.rows[0].response" in {p["name"] for p in r.json()["invalidParams"]}
+    assert r.status_code == 400 and "policy.deadlines.rows[0].response" in {
+        p["name"] for p in r.json()["invalidParams"]
+    }
     assert await db.scalar(select(func.count()).select_from(RegionPolicyVersion)) == 1
     assert await db.scalar(select(func.count()).select_from(AdminTrailEntry)) == 0
     # Staff may read, not write.

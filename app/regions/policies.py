@@ -5,11 +5,13 @@ the moment it takes effect, and each change goes to the admin trail with its dif
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
@@ -34,18 +36,20 @@ def policy_json(policy: RegionPolicy) -> dict[str, Any]:
 async def seed(db: AsyncSession, tenancy: Tenancy) -> None:
     """Store each configured region's file policy as version 1 when the region has none."""
     for code in tenancy.codes:
-        exists = await db.scalar(select(func.count()).where(RegionPolicyVersion.region == code))
-        if not exists:
-            db.add(
-                RegionPolicyVersion(
-                    region=code,
-                    version=1,
-                    effective_from=FILE_EFFECTIVE_FROM,
-                    created_at=clock.now(),
-                    created_by=f"region file app/regions/{code}.yaml",
-                    policy=policy_json(tenancy.file(code).policy),
-                )
+        # Several processes may start at once: the first one's version 1 stands.
+        await db.execute(
+            pg_insert(RegionPolicyVersion)
+            .values(
+                id=uuid.uuid4(),
+                region=code,
+                version=1,
+                effective_from=FILE_EFFECTIVE_FROM,
+                created_at=clock.now(),
+                created_by=f"region file app/regions/{code}.yaml",
+                policy=policy_json(tenancy.file(code).policy),
             )
+            .on_conflict_do_nothing(constraint="uq_region_policies_region_version")
+        )
     await db.flush()
 
 
