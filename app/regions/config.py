@@ -33,7 +33,13 @@ SITUATIONS = ("safety_concern", "pregnant_28_weeks_or_more", "pregnant_under_28_
 class Strict(BaseModel):
     """snake_case in the YAML file, camelCase in the API; unknown keys refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_mode_override="validation",  # one schema for requests and answers (generated clients)
+    )
 
     @field_validator("*", mode="before")
     @classmethod
