@@ -231,7 +231,7 @@ def report(
         raise typer.Exit(2) from None
 
     async def run(session: Any, settings: Settings) -> str:
-        code = region or settings.region
+        code = region or settings.region_codes[0]
         config = load_region(code)
         stats = await build(session, code, first, last)
         return render(stats, config.name, {p.code: p.name for p in config.programmes})

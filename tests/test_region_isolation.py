@@ -120,6 +120,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/deadlines/simulate"): Case(
         body={"receivedAt": "2026-11-20T10:00:00+01:00", "pregnancy": {"pregnant": False}}
     ),
+    # Statistics (issue 17) are computed from the caller's region only; B's intakes must not show.
+    ("GET", "/statistics"): Case(query={"from": "2026-01-01", "to": "2027-12-31"}),
+    ("GET", "/statistics/export"): Case(query={"from": "2026-01-01", "to": "2027-12-31"}),
     ("GET", "/deadlines/report"): Case(query={"from": "2026-01-01", "to": "2027-12-31"}, check=_no_counts),
     ("POST", "/organisations"): Case(
         foreign_body={"code": "nieuw-in-rotterdam", "name": "Nieuw", "kind": "referrer", "region": B},
