@@ -14,7 +14,7 @@ from app import clock
 from app.audit import service as audit
 from app.auth.deps import require
 from app.auth.principal import Principal
-from app.db import get_db
+from app.db import Db
 from app.http.openapi_docs import problems
 from app.http.problems import Problem, invalid
 from app.regions.config import load_region
@@ -23,7 +23,6 @@ from app.statistics.figures import compute
 from app.statistics.schemas import Statistics
 
 router = APIRouter(tags=["Statistieken"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 StatisticsReader = Annotated[Principal, Depends(require("statistics:read", "intakes:read"))]
 ResearchExporter = Annotated[Principal, Depends(require("research:export"))]
 MAX_DAYS = 10 * 366
