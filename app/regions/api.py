@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AwareDatetime, Field, field_validator
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.auth.deps import Admin, require
 from app.auth.principal import Principal
-from app.db import get_db
+from app.db import Db
 from app.http.openapi_docs import ACTION, READ, problems
 from app.http.problems import invalid, not_found
 from app.http.schemas import ApiModel, OutModel
@@ -22,7 +21,6 @@ from app.regions.models import RegionPolicyVersion
 from app.regions.tenancy import Tenancy, policy_problems, tenancy
 
 router = APIRouter(tags=["Regio's"])
-Db = Annotated[AsyncSession, Depends(get_db)]
 RegionCode = Annotated[str, Path(alias="code", max_length=64, pattern=r"^[a-z0-9-]+$")]
 StaffOrAdmin = Annotated[Principal, Depends(require("intakes:read", "admin"))]
 
