@@ -2,7 +2,7 @@
 
 from app.audit.models import AccessLogEntry
 from app.auth.models import ApiClient, Organisation, SigningKey
-from app.consent.models import ConsentRecord
+from app.consent.models import ConsentRecord, LegalBasisRecord
 from app.db import Base
 from app.deadlines.models import Deadline
 from app.handoffs.models import Handoff
@@ -29,6 +29,7 @@ __all__ = [
     "IdempotencyRecord",
     "Intake",
     "IntakeFacts",
+    "LegalBasisRecord",
     "Organisation",
     "Programme",
     "RateWindow",

@@ -49,6 +49,8 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/intakes/{id}/consents"): STAFF_WRITE,
     ("POST", "/intakes/{id}/consents/{consentId}/withdraw"): STAFF_WRITE,
     ("POST", "/intakes/{id}/legal-basis"): STAFF_WRITE,
+    ("GET", "/intakes/{id}/legal-basis"): STAFF,
+    ("POST", "/intakes/{id}/legal-basis/{legalBasisId}/confirm"): STAFF_WRITE,
     ("GET", "/intakes/{id}/access-log"): STAFF,
     ("GET", "/handoffs/{id}"): PROGRAMME,
     ("POST", "/handoffs/{id}/accept"): PROGRAMME,
@@ -98,12 +100,16 @@ async def test_authorization_matrix(client) -> None:
     headers = {role: await auth_for(client, role) for role in ROLES if role != "anon"}
     headers["anon"] = {}
     staff = headers["staff"]
-    intake_id = (await client.post("/api/v1/referrals", json=referral(), headers=headers["referrer"])).json()["id"]
+    body = referral(safetyConcern=True)
+    intake_id = (await client.post("/api/v1/referrals", json=body, headers=headers["referrer"])).json()["id"]
     base = f"/api/v1/intakes/{intake_id}"
     await act(client, staff, f"{base}/contacts", {"at": now_iso(), "channel": "phone", "reached": True})
     await act(client, staff, f"{base}/routing", {"programme": "moeders-van-rotterdam"})
     handoff = await act(client, staff, f"{base}/handoffs", expect=201)
     intake = (await client.get(base, headers=staff)).json()
+    pending = await act(
+        client, staff, f"{base}/legal-basis", {"basis": "meldcode", "justification": "Veiligheid in het geding."}, 201
+    )
     sub = await client.post(
         "/api/v1/webhook-subscriptions",
         json={"url": "https://hooks.example.org/x", "eventTypes": ["intake.received"], "organisation": "jgz-voorzorg"},
@@ -117,6 +123,7 @@ async def test_authorization_matrix(client) -> None:
     }
     params = {
         "{consentId}": intake["consents"][0]["id"],
+        "{legalBasisId}": pending["id"],
         "{code}": "voorzorg",
         "{clientId}": (await make_client("huisartsen-noord", "referrer", ["referrals:read"]))[0],
     }

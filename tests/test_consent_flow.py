@@ -166,12 +166,23 @@ async def test_meldcode_referral_and_basis_recorded_later(client, actors) -> Non
     # An intake received on consent: staff record the meldcode basis later, with a justification.
     r = await client.post("/api/v1/referrals", json=referral(), headers=actors["referrer"])
     later = f"/api/v1/intakes/{r.json()['id']}"
-    short = await client.post(f"{later}/legal-basis", json={"justification": "te kort"}, headers=staff)
+    short = await client.post(
+        f"{later}/legal-basis", json={"basis": "meldcode", "justification": "te kort"}, headers=staff
+    )
     assert short.status_code == 400 and short.json()["invalidParams"][0]["name"] == "justification"
-    no_safety = await client.post(f"{later}/legal-basis", json={"justification": "x" * 30}, headers=staff)
+    no_safety = await client.post(
+        f"{later}/legal-basis", json={"basis": "meldcode", "justification": "x" * 30}, headers=staff
+    )
     assert no_safety.status_code == 400 and no_safety.json()["invalidParams"][0]["name"] == "safetyConcern"
     await client.patch(later, json={"safetyConcern": True}, headers=staff)
     ok = await client.post(
-        f"{later}/legal-basis", json={"justification": "Huiselijk geweld gezien bij huisbezoek."}, headers=staff
+        f"{later}/legal-basis",
+        json={"basis": "meldcode", "justification": "Huiselijk geweld gezien bij huisbezoek."},
+        headers=staff,
     )
-    assert ok.status_code == 200 and ok.json()["legalBasis"] == "meldcode"
+    # One staff user's record waits for a second one (tests/test_legal_basis.py has the rest).
+    assert ok.status_code == 201 and ok.json()["status"] == "pending"
+    assert (await client.get(later, headers=staff)).json()["legalBasis"] == "consent"
+    # The referrer's own meldcode referral is in the case file as a confirmed row.
+    bases = (await client.get(f"{base}/legal-basis", headers=staff)).json()["items"]
+    assert [(b["source"], b["status"], b["confirmedBy"]) for b in bases] == [("referral", "confirmed", None)]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 from sqlalchemy import select
@@ -15,17 +15,24 @@ from app.audit import service as audit
 from app.audit.models import AccessLogEntry
 from app.auth.deps import Staff, StaffWriter
 from app.consent import service
+from app.consent.models import LegalBasisRecord
+from app.consent.rules import LegalBasisSource, LegalBasisStatus
 from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
 from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cursor, encode_cursor
-from app.intakes.api import intake_response
-from app.intakes.schemas import ConsentOut, ConsentScopeCode, IntakeView
-from app.intakes.service import consent_view, visible_bundle
+from app.intakes.api import etag
+from app.intakes.schemas import ConsentOut, ConsentScopeCode
+from app.intakes.service import IntakeBundle, consent_view, visible_bundle
 from app.regions.tenancy import caller_region
 
 router = APIRouter(tags=["Toestemming en audit"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
 ConsentId = Annotated[uuid.UUID, Path(alias="consentId", description="Consent record id (UUID)")]
+LegalBasisId = Annotated[uuid.UUID, Path(alias="legalBasisId", description="Legal basis record id (UUID)")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=100, description="The ETag you read; 412 when the intake changed since."),
+]
 
 
 class ConsentIn(ApiModel):
@@ -41,8 +48,65 @@ class WithdrawIn(ApiModel):
     note: str | None = Field(default=None, max_length=4000)
 
 
-class MeldcodeIn(ApiModel):
+class LegalBasisIn(ApiModel):
+    """The meldcode basis (meldrecht, art. 5.2.6 Wmo 2015): needs a safety concern, a written
+    justification, and a second staff user's confirmation before it applies."""
+
+    basis: Literal["meldcode"]
     justification: str = Field(min_length=20, max_length=4000)
+
+
+class ActorOut(OutModel):
+    organisation: str
+    client: str
+    user: str | None = None
+
+
+class LegalBasisOut(OutModel):
+    id: uuid.UUID
+    intake_id: uuid.UUID
+    basis: Literal["meldcode"]
+    source: LegalBasisSource = Field(description="`staff` (four eyes) or `referral` (the referrer's own decision).")
+    status: LegalBasisStatus = Field(description="`pending` overrides nothing; `confirmed` applies.")
+    justification: str | None = None
+    requested_at: datetime
+    requested_by: ActorOut
+    confirmed_at: datetime | None = None
+    confirmed_by: ActorOut | None = None
+
+
+class LegalBasisList(OutModel):
+    items: list[LegalBasisOut]
+
+
+def legal_basis_out(entry: LegalBasisRecord) -> LegalBasisOut:
+    return LegalBasisOut(
+        id=entry.id,
+        intake_id=entry.intake_id,
+        basis="meldcode",
+        source=LegalBasisSource(entry.source),
+        status=LegalBasisStatus(entry.status),
+        justification=entry.justification,
+        requested_at=entry.requested_at,
+        requested_by=ActorOut(
+            organisation=entry.requested_by_organisation, client=entry.requested_by_client, user=entry.requested_by_user
+        ),
+        confirmed_at=entry.confirmed_at,
+        confirmed_by=ActorOut(
+            organisation=entry.confirmed_by_organisation or "",
+            client=entry.confirmed_by_client,
+            user=entry.confirmed_by_user,
+        )
+        if entry.confirmed_by_client
+        else None,
+    )
+
+
+def _legal_basis_response(bundle: IntakeBundle, entry: LegalBasisRecord, status_code: int) -> JSONResponse:
+    headers = {"ETag": etag(bundle.intake)}
+    if status_code == 201:
+        headers["Location"] = f"/api/v1/intakes/{entry.intake_id}/legal-basis/{entry.id}"
+    return JSONResponse(legal_basis_out(entry).model_dump(mode="json", by_alias=True), status_code, headers)
 
 
 class ConsentList(OutModel):
@@ -130,13 +194,43 @@ async def withdraw(
 
 @router.post(
     "/intakes/{id}/legal-basis",
-    response_model=IntakeView,
+    status_code=201,
+    response_model=LegalBasisOut,
     responses=ACTION,
-    summary="Record that the meldcode basis applies (needs a safety concern and a justification)",
+    summary="Record that the meldcode basis applies: pending until another staff user confirms",
 )
-async def record_meldcode(intake_id: IntakeId, body: MeldcodeIn, principal: StaffWriter, db: Db) -> JSONResponse:
-    bundle = await service.record_meldcode(db, principal, intake_id, body.justification)
-    return await intake_response(db, bundle, principal)
+async def record_legal_basis(
+    intake_id: IntakeId, body: LegalBasisIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle, entry = await service.request_legal_basis(
+        db, principal, intake_id, if_match, basis=body.basis, justification=body.justification
+    )
+    return _legal_basis_response(bundle, entry, 201)
+
+
+@router.post(
+    "/intakes/{id}/legal-basis/{legalBasisId}/confirm",
+    response_model=LegalBasisOut,
+    responses=ACTION,
+    summary="Confirm a pending meldcode basis (four eyes: another staff user than who recorded it)",
+)
+async def confirm_legal_basis(
+    intake_id: IntakeId, legal_basis_id: LegalBasisId, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle, entry = await service.confirm_legal_basis(db, principal, intake_id, legal_basis_id, if_match)
+    return _legal_basis_response(bundle, entry, 200)
+
+
+@router.get(
+    "/intakes/{id}/legal-basis",
+    response_model=LegalBasisList,
+    responses=READ,
+    summary="Legal bases other than consent: requests, confirmations, the referrer's meldcode",
+)
+async def list_legal_bases(intake_id: IntakeId, principal: Staff, db: Db) -> LegalBasisList:
+    bundle = await visible_bundle(db, principal, intake_id)
+    await audit.record(db, principal, "read", [(intake_id, bundle.access_basis())])
+    return LegalBasisList(items=[legal_basis_out(e) for e in await service.legal_bases(db, intake_id)])
 
 
 @router.get(

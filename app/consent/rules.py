@@ -78,3 +78,35 @@ def decide(records: Iterable[ConsentLike], action: Action, basis: str) -> Decisi
     if basis == Basis.MELDCODE and meldcode_allows:
         return Decision(True, Basis.MELDCODE.value)
     return Decision(False, scope.value, f"no standing '{scope.value}' consent")
+
+
+class LegalBasisStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+
+
+class LegalBasisSource(StrEnum):
+    STAFF = "staff"  # recorded by one staff user, confirmed by another (four eyes)
+    REFERRAL = "referral"  # the referrer's own meldcode referral: its professional's decision
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who acts: the token's `sub` (our client id, or the IdP's subject) and its `user`."""
+
+    sub: str
+    user: str | None
+
+
+def same_person(a: Person, b: Person) -> bool:
+    """Two actors are the same person unless their `sub` or their `user` differs (API.md)."""
+    return a.sub == b.sub and a.user == b.user
+
+
+def confirm_refusal(status: str, requested_by: Person, confirming: Person) -> str | None:
+    """Four eyes: why this confirmation may not happen, or None when it may."""
+    if status != LegalBasisStatus.PENDING:
+        return "already-confirmed"
+    if same_person(requested_by, confirming):
+        return "four-eyes"
+    return None

@@ -5,13 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.auth.principal import Principal
-from app.consent.models import ConsentRecord
-from app.consent.rules import Scope, standing_scopes
-from app.http.problems import conflict, invalid, not_found
+from app.consent.models import ConsentRecord, LegalBasisRecord
+from app.consent.rules import (
+    LegalBasisSource,
+    LegalBasisStatus,
+    Person,
+    Scope,
+    confirm_refusal,
+    standing_scopes,
+)
+from app.http.problems import Problem, conflict, invalid, not_found
 from app.intakes import workflow
 from app.intakes.lifecycle import Status, Step
 from app.intakes.service import IntakeBundle, thin_data
@@ -97,14 +105,117 @@ async def record(
     return bundle, entry
 
 
-async def record_meldcode(
-    db: AsyncSession, principal: Principal, intake_id: uuid.UUID, justification: str
-) -> IntakeBundle:
-    """Staff record later that the meldcode (meldrecht, art. 5.2.6 Wmo 2015) applies."""
-    change, status = await workflow.begin(db, principal, intake_id, None, Step.RECORD_CONSENT)
+def _person(client: str, user: str | None) -> Person:
+    return Person(client, user)
+
+
+async def request_legal_basis(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    *,
+    basis: str,
+    justification: str,
+) -> tuple[IntakeBundle, LegalBasisRecord]:
+    """One staff user records that the meldcode (meldrecht, art. 5.2.6 Wmo 2015) applies. It
+    stays `pending`, and overrides no consent, until a second staff user confirms it."""
+    change, status = await workflow.begin(db, principal, intake_id, if_match, Step.RECORD_CONSENT)
     intake = change.intake
     if not intake.safety_concern:
         raise invalid([{"name": "safetyConcern", "reason": "The meldcode basis applies only with a safety concern."}])
-    intake.legal_basis = "meldcode"
-    intake.basis_justification = justification
-    return await change.commit(status, None, basis="meldcode")
+    if intake.legal_basis == basis:
+        raise conflict("The meldcode basis already applies to this intake.", "legal-basis-applies")
+    waiting = await db.scalar(
+        select(LegalBasisRecord.id).where(
+            LegalBasisRecord.intake_id == intake_id, LegalBasisRecord.status == LegalBasisStatus.PENDING
+        )
+    )
+    if waiting is not None:
+        raise conflict(
+            f"A meldcode request ({waiting}) is waiting for a second staff user already; confirm that one.",
+            "legal-basis-pending",
+        )
+    entry = LegalBasisRecord(
+        id=uuid.uuid4(),
+        intake_id=intake_id,
+        basis=basis,
+        source=LegalBasisSource.STAFF,
+        status=LegalBasisStatus.PENDING,
+        justification=justification,
+        requested_at=clock.now(),
+        requested_by_client=principal.client_id,
+        requested_by_user=principal.user,
+        requested_by_organisation=principal.organisation_code,
+    )
+    db.add(entry)
+    await db.flush()
+    await emit(
+        db,
+        "intake.legal_basis_requested",
+        thin_data(change.bundle, legalBasisId=str(entry.id), basis=basis, legalBasisStatus=entry.status),
+        intake_id=intake_id,
+        region=intake.region,
+        audience=change.bundle.audience(),
+        only_organisation_kind="aanmeldpunt",
+    )
+    await change.commit(status, None)
+    return change.bundle, entry
+
+
+async def confirm_legal_basis(
+    db: AsyncSession, principal: Principal, intake_id: uuid.UUID, legal_basis_id: uuid.UUID, if_match: str | None
+) -> tuple[IntakeBundle, LegalBasisRecord]:
+    """A second, different staff user confirms: only now does the meldcode override a
+    missing or withdrawn consent. The intake's row lock serialises competing confirmations."""
+    change, status = await workflow.begin(db, principal, intake_id, if_match, Step.RECORD_CONSENT)
+    intake = change.intake
+    entry = await db.scalar(
+        select(LegalBasisRecord)
+        .where(LegalBasisRecord.id == legal_basis_id, LegalBasisRecord.intake_id == intake_id)
+        .with_for_update()
+    )
+    if entry is None:
+        raise not_found("legal basis")
+    refusal = confirm_refusal(
+        entry.status,
+        _person(entry.requested_by_client, entry.requested_by_user),
+        _person(principal.client_id, principal.user),
+    )
+    if refusal == "already-confirmed":
+        raise conflict("This legal basis was confirmed already.", "already-confirmed")
+    if refusal == "four-eyes":
+        raise Problem(
+            409,
+            "Four eyes required",
+            "The meldcode basis must be confirmed by another staff user than the one who recorded it.",
+            "four-eyes-required",
+        )
+    if not intake.safety_concern:
+        raise conflict("The meldcode basis applies only with a safety concern.", "safety-concern-required")
+    entry.status = LegalBasisStatus.CONFIRMED
+    entry.confirmed_at = clock.now()
+    entry.confirmed_by_client = principal.client_id
+    entry.confirmed_by_user = principal.user
+    entry.confirmed_by_organisation = principal.organisation_code
+    intake.legal_basis = entry.basis
+    intake.basis_justification = entry.justification
+    await db.flush()
+    await emit(
+        db,
+        "intake.legal_basis_changed",
+        thin_data(change.bundle, legalBasisId=str(entry.id), basis=entry.basis, legalBasisStatus=entry.status),
+        intake_id=intake_id,
+        region=intake.region,
+        audience=change.bundle.audience(),
+        only_organisation_kind="aanmeldpunt",
+    )
+    await change.commit(status, None, basis=entry.basis)
+    return change.bundle, entry
+
+
+async def legal_bases(db: AsyncSession, intake_id: uuid.UUID) -> list[LegalBasisRecord]:
+    rows = await db.scalars(
+        select(LegalBasisRecord).where(LegalBasisRecord.intake_id == intake_id).order_by(LegalBasisRecord.requested_at)
+    )
+    return list(rows.all())

@@ -27,6 +27,7 @@ from app.http.problems import invalid, not_found
 from app.http.schemas import decode_cursor, encode_cursor
 from app.intakes import service
 from app.intakes.models import Intake
+from app.intakes.programme_view import ProgrammeIntakeView, programme_view
 from app.intakes.schemas import (
     IntakePage,
     IntakeView,
@@ -248,10 +249,15 @@ async def list_intakes(
 
 @router.get(
     "/intakes/{id}",
-    response_model=IntakeView,
+    response_model=IntakeView | ProgrammeIntakeView,
     responses=READ,
     tags=["Intakes"],
     summary="One intake (staff, or the organisation it was offered to)",
+    description=(
+        "Staff get `IntakeView`. A programme organisation (`handoffs:write`) gets `ProgrammeIntakeView`: only "
+        "what it needs to make contact, and only its own handoffs; 404 once its handoff is no longer live "
+        "(declined, revoked, ended), sharing consent is withdrawn, or the intake is closed."
+    ),
 )
 async def get_intake(
     intake_id: IntakeId,
@@ -267,11 +273,16 @@ async def get_intake(
 async def intake_response(
     db: AsyncSession, bundle: service.IntakeBundle, principal: Principal, status_code: int = 200
 ) -> JSONResponse:
-    """The intake as this caller may see it, with its ETag for a later If-Match."""
-    orgs = await service.organisation_codes(
-        db, {bundle.intake.referrer_organisation_id, *(h.organisation_id for h in bundle.handoffs)}
-    )
-    view = IntakeView.model_validate(service.staff_view(bundle, orgs, for_staff=principal.is_staff))
+    """The intake as this caller may see it, with its ETag for a later If-Match: staff the
+    whole intake, a programme its own response model (app.intakes.programme_view)."""
+    view: IntakeView | ProgrammeIntakeView
+    if principal.is_staff:
+        orgs = await service.organisation_codes(
+            db, {bundle.intake.referrer_organisation_id, *(h.organisation_id for h in bundle.handoffs)}
+        )
+        view = IntakeView.model_validate(service.staff_view(bundle, orgs, for_staff=True))
+    else:
+        view = programme_view(bundle, principal.organisation_id)
     return JSONResponse(
         view.model_dump(mode="json", by_alias=True), status_code=status_code, headers={"ETag": etag(bundle.intake)}
     )

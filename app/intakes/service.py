@@ -16,8 +16,9 @@ from app import clock
 from app.audit import service as audit
 from app.auth.models import Organisation
 from app.auth.principal import Principal
-from app.consent.models import ConsentRecord
-from app.consent.rules import Action, decide
+from app.consent import audience as audience_rule
+from app.consent.models import ConsentRecord, LegalBasisRecord
+from app.consent.rules import Action, LegalBasisSource, LegalBasisStatus, decide
 from app.db import insert_new
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
@@ -59,6 +60,7 @@ class IntakeBundle:
             consents=self.consents,
             handoff_organisations=frozenset(h.organisation_id for h in self.handoffs if h.status in LIVE_HANDOFF),
             extra_organisations=extra,
+            closed=self.intake.closed_at is not None,
         )
 
     def decide_basis_for_programme(self) -> str:
@@ -229,7 +231,28 @@ async def receive(
     intake.routing = {"recommendation": recommendation.as_json(), "recommendedAt": _z(now), "decision": None}
     duplicates = await find_duplicates(db, intake)
     intake.possible_duplicates = duplicates
-    await insert_new(db, [intake], consents, due)
+    bases = (
+        [
+            LegalBasisRecord(
+                id=uuid.uuid4(),
+                intake_id=intake.id,
+                basis=intake.legal_basis,
+                source=LegalBasisSource.REFERRAL,
+                status=LegalBasisStatus.CONFIRMED,
+                justification=intake.basis_justification,
+                requested_at=now,
+                requested_by_client=principal.client_id,
+                requested_by_user=principal.user,
+                requested_by_organisation=principal.organisation_code,
+                confirmed_at=now,
+            )
+        ]
+        if principal is not None and intake.legal_basis != "consent"
+        else []
+    )
+    # The referrer's own meldcode referral is its professional's decision and applies at once;
+    # it is stored as a confirmed row so the case file shows it next to staff requests.
+    await insert_new(db, [intake], consents, due, bases)
     if duplicates:
         # Lock the other intakes in id order, so two referrals of the same woman arriving
         # together cannot deadlock on each other's rows.
@@ -283,8 +306,8 @@ async def visible_bundle(
 
 
 def programme_may_read(bundle: IntakeBundle, organisation_id: uuid.UUID) -> bool:
-    offered = any(h.organisation_id == organisation_id and h.status in LIVE_HANDOFF for h in bundle.handoffs)
-    return offered and bool(bundle.decide(Action.PROGRAMME_READ))
+    """While its handoff is live, the intake open, and sharing allowed (app.consent.audience)."""
+    return audience_rule.programme_may_read(bundle.audience(), organisation_id)
 
 
 async def organisation_codes(db: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:

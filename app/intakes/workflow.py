@@ -29,6 +29,7 @@ from app.intakes.service import (
     _z,
     deadline_facts,
     load_bundle,
+    programme_may_read,
     routing_facts,
     thin_data,
     visible_bundle,
@@ -341,7 +342,7 @@ async def _handoff_for(db: AsyncSession, principal: Principal, handoff_id: uuid.
     if bundle is None or bundle.intake.region != principal.region:
         raise not_found("handoff")
     handoff = next(h for h in bundle.handoffs if h.id == handoff_id)
-    if handoff.status not in LIVE_HANDOFF or not bundle.decide(Action.PROGRAMME_READ):
+    if handoff.status not in LIVE_HANDOFF or not programme_may_read(bundle, principal.organisation_id):
         raise not_found("handoff")
     return Change(db, principal, bundle), handoff
 

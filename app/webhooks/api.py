@@ -374,7 +374,7 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
     for event in events:
         if event.intake_id is not None and kind != "aanmeldpunt":
             bundle = await intakes.load_bundle(db, event.intake_id)
-            if bundle is None or not may_receive(kind, sub.organisation_id, bundle.audience()):
+            if bundle is None or not may_receive(kind, sub.organisation_id, bundle.audience(), event_type=event.type):
                 continue  # who may see what is decided now, not when the event happened
         elif event.intake_id is None and kind != "aanmeldpunt":
             continue
@@ -396,7 +396,13 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
         await db.execute(
             statement.on_conflict_do_update(
                 constraint="uq_webhook_deliveries_event_sub",
-                set_={"status": "pending", "next_attempt_at": now, "lease_until": None, "finished_at": None},
+                set_={
+                    "status": "pending",
+                    "next_attempt_at": now,
+                    "lease_until": None,
+                    "finished_at": None,
+                    "notice": False,
+                },
             )
         )
     await audit.record_admin_access(db, principal, f"webhook replay queued {len(rows)}")

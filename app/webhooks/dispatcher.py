@@ -39,8 +39,6 @@ log = structlog.get_logger("app.webhooks")
 # Seconds to wait after the 1st, 2nd, … failed attempt (API.md); then the delivery has failed.
 RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 DISABLE_AFTER = timedelta(days=5)
-# Notices meant for an organisation that just lost access (it still hears that it did).
-NOTICES = frozenset({"handoff.revoked", "handoff.declined", "consent.withdrawn"})
 EXCERPT = 200
 
 _CLAIM = text(
@@ -98,6 +96,7 @@ class Job:
     organisation_id: uuid.UUID
     organisation_kind: str
     same_region: bool = True
+    notice: bool = False
 
 
 @dataclass
@@ -160,20 +159,28 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
                 sub.organisation_id,
                 kind,
                 event.region == org_region,
+                delivery.notice,
             )
         )
     return jobs
 
 
 async def still_allowed(db: AsyncSession, job: Job) -> bool:
-    """Consent is checked again at delivery: a withdrawal after the event stops it. An event
-    never reaches another region's subscription, whatever put the delivery there."""
+    """The audience rule is applied again at delivery, to every audience and event type, with
+    the intake as it is now: a consent withdrawn (or a handoff ended, or the intake closed)
+    after the event was queued stops it. A notice of lost access is sent only to the
+    organisation it was queued for as such (`Delivery.notice`). An event never reaches
+    another region's subscription, whatever put the delivery there."""
     if not job.same_region:
         return False
-    if job.organisation_kind == "aanmeldpunt" or job.intake_id is None or job.event_type in NOTICES:
+    if job.organisation_kind == "aanmeldpunt":
         return True
+    if job.intake_id is None:
+        return False  # events without an intake are for the aanmeldpunt only
     bundle = await intakes.load_bundle(db, job.intake_id)
-    return bundle is not None and may_receive(job.organisation_kind, job.organisation_id, bundle.audience())
+    return bundle is not None and may_receive(
+        job.organisation_kind, job.organisation_id, bundle.audience(), event_type=job.event_type, notice=job.notice
+    )
 
 
 async def post(client: httpx.AsyncClient, job: Job) -> Outcome:

@@ -72,6 +72,9 @@ class Delivery(Base):
     last_status_code: Mapped[int | None]
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # Sent to an organisation as the notice that its own access ended (app.consent.audience);
+    # re-checked at delivery like every other delivery, on that basis only.
+    notice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     __table_args__ = (
         UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_sub"),

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
-from app.consent.rules import Action, ConsentLike, decide
+from app.consent.audience import Audience, is_notice, may_hear
 from app.db import driver
 
 EVENT_TYPES = (
@@ -32,6 +30,8 @@ EVENT_TYPES = (
     "deadline.breached",
     "consent.withdrawn",
     "endpoint.disabled",
+    "intake.legal_basis_requested",
+    "intake.legal_basis_changed",
 )
 
 _EVENT_AND_SUBSCRIBERS = """
@@ -47,34 +47,24 @@ LEFT JOIN (webhook_subscriptions s JOIN organisations o ON o.id = s.organisation
 """
 _INSERT_DELIVERY = """
 INSERT INTO webhook_deliveries (id, event_id, event_seq, subscription_id, intake_id, status, attempts,
-    next_attempt_at, created_at)
-VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)
+    next_attempt_at, created_at, notice)
+VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $7)
 """
 
 
-@dataclass(frozen=True)
-class Audience:
-    """What decides which organisations may hear about an intake."""
-
-    referrer_organisation_id: uuid.UUID | None
-    legal_basis: str
-    consents: Sequence[ConsentLike]
-    handoff_organisations: frozenset[uuid.UUID]  # offered/accepted/started, not revoked/declined
-    extra_organisations: frozenset[uuid.UUID] = frozenset()  # e.g. the org whose handoff was revoked
+__all__ = ["EVENT_TYPES", "Audience", "emit", "may_receive"]
 
 
-def may_receive(kind: str, organisation_id: uuid.UUID, audience: Audience | None) -> bool:
-    if kind == "aanmeldpunt":
-        return True
-    if audience is None:
-        return False
-    if organisation_id in audience.extra_organisations:
-        return True
-    if organisation_id in audience.handoff_organisations:
-        return bool(decide(audience.consents, Action.PROGRAMME_READ, audience.legal_basis))
-    if organisation_id == audience.referrer_organisation_id:
-        return bool(decide(audience.consents, Action.REFERRER_FEEDBACK, audience.legal_basis))
-    return False
+def may_receive(
+    kind: str,
+    organisation_id: uuid.UUID,
+    audience: Audience | None,
+    *,
+    event_type: str | None = None,
+    notice: bool = False,
+) -> bool:
+    """The one audience rule (app.consent.audience.may_hear), at fan-out, delivery and replay."""
+    return may_hear(event_type, kind, organisation_id, audience, notice=notice)
 
 
 async def emit(
@@ -96,11 +86,12 @@ async def emit(
     # One round trip: the event is inserted, and the subscriptions that want its type come back with its seq.
     result = await pg.fetch(_EVENT_AND_SUBSCRIBERS, event_id, event_type, intake_id, region, occurred, json.dumps(data))
     rows = [
-        (uuid.uuid4(), event_id, row["seq"], row["id"], intake_id, occurred)
+        (uuid.uuid4(), event_id, row["seq"], row["id"], intake_id, occurred, notice)
         for row in result
         if row["id"] is not None
-        and (only_organisation_kind is None or row["kind"] == only_organisation_kind)
-        and may_receive(row["kind"], row["organisation_id"], audience)
+        for notice in [row["kind"] != "aanmeldpunt" and is_notice(event_type, row["organisation_id"], audience)]
+        if (only_organisation_kind is None or row["kind"] == only_organisation_kind)
+        and may_receive(row["kind"], row["organisation_id"], audience, event_type=event_type, notice=notice)
     ]
     if rows:
         await pg.executemany(_INSERT_DELIVERY, rows)

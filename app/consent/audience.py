@@ -1,0 +1,115 @@
+"""Who may see what of an intake: one pure rule per audience.
+
+The same functions decide when an intake is read (`GET /intakes/{id}`, a handoff), when an
+event is fanned out to webhook subscriptions, when a queued delivery is about to be sent,
+and when an administrator replays events. Nothing here does I/O.
+
+Audiences:
+- the aanmeldpunt (staff, its own subscriptions): everything of its region;
+- a programme (an organisation with a live handoff): only while that handoff is live, the
+  intake is open, and `share_with_programme` consent (or the meldcode basis) stands;
+- the referrer (the organisation that made the referral): only while `feedback_to_referrer`
+  consent stands — the meldcode never stands in for that;
+- an organisation that just lost access hears once that it did (a *notice*: ids only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.consent.rules import Action, ConsentLike, decide
+
+# Events that tell an organisation its own access ended. Sent to that organisation even
+# though it may no longer read the intake, because it must stop working on it; they carry
+# ids only. Marked per delivery at fan-out (`notice`), so nobody else gets them that way.
+NOTICES = frozenset({"handoff.revoked", "handoff.declined", "handoff.ended", "consent.withdrawn"})
+# The event that closes the intake still reaches a programme whose handoff is live at that
+# moment (support started): it is the last thing it hears.
+CLOSING = "intake.closed"
+
+
+class Party(StrEnum):
+    AANMELDPUNT = "aanmeldpunt"
+    PROGRAMME = "programme"
+    REFERRER = "referrer"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The facts of one intake that decide who may hear about it or read it."""
+
+    referrer_organisation_id: uuid.UUID | None
+    legal_basis: str
+    consents: Sequence[ConsentLike]
+    handoff_organisations: frozenset[uuid.UUID]  # with a live handoff (not declined, revoked or ended)
+    extra_organisations: frozenset[uuid.UUID] = frozenset()  # get this event as a notice of their lost access
+    closed: bool = False
+
+
+def programme_may_read(audience: Audience, organisation_id: uuid.UUID) -> bool:
+    """A programme reads an intake only while its handoff is live, the intake is open and
+    sharing with programmes is allowed (consent, or the confirmed meldcode basis)."""
+    return (
+        not audience.closed
+        and organisation_id in audience.handoff_organisations
+        and bool(decide(audience.consents, Action.PROGRAMME_READ, audience.legal_basis))
+    )
+
+
+def referrer_may_follow(audience: Audience) -> bool:
+    """The referrer sees more than 'received' only while `feedback_to_referrer` stands."""
+    return bool(decide(audience.consents, Action.REFERRER_FEEDBACK, audience.legal_basis))
+
+
+def party_of(kind: str, organisation_id: uuid.UUID, audience: Audience) -> Party:
+    if kind == "aanmeldpunt":
+        return Party.AANMELDPUNT
+    if organisation_id in audience.handoff_organisations:
+        return Party.PROGRAMME
+    if organisation_id == audience.referrer_organisation_id:
+        return Party.REFERRER
+    return Party.NONE
+
+
+def may_hear(
+    event_type: str | None,
+    kind: str,
+    organisation_id: uuid.UUID,
+    audience: Audience | None,
+    *,
+    notice: bool = False,
+) -> bool:
+    """May this organisation's subscription receive this event of this intake now?
+
+    Called at fan-out (then `notice` is whether it is in `extra_organisations`) and again
+    at delivery with the intake's facts as they are then (and the delivery's `notice` mark).
+    `audience` is None for events without an intake: those go to the aanmeldpunt only."""
+    if kind == "aanmeldpunt":
+        return True
+    if audience is None:
+        return False
+    if notice and event_type in NOTICES:
+        return True
+    if organisation_id in audience.handoff_organisations and programme_may_read(
+        Audience(
+            audience.referrer_organisation_id,
+            audience.legal_basis,
+            audience.consents,
+            audience.handoff_organisations,
+            closed=audience.closed and event_type != CLOSING,
+        ),
+        organisation_id,
+    ):
+        return True
+    if organisation_id == audience.referrer_organisation_id:
+        return referrer_may_follow(audience)
+    return False
+
+
+def is_notice(event_type: str, organisation_id: uuid.UUID, audience: Audience | None) -> bool:
+    """At fan-out: does this organisation get the event as a notice of its own lost access?"""
+    return audience is not None and event_type in NOTICES and organisation_id in audience.extra_organisations
