@@ -189,7 +189,7 @@ async def audit(conn: asyncpg.Connection, who: dict[str, Any], action: str, rows
 def create_app() -> FastAPI:
     dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
     settings = Settings(database_url=dsn)
-    region = load_region(settings.region)
+    region = load_region(settings.region_codes[0])
     router = load_router(settings.router)
     calendar = WorkingDayCalendar(region.closure_days)
     state: dict[str, Any] = {"keys": {}, "loaded": 0.0}
@@ -238,7 +238,7 @@ def create_app() -> FastAPI:
             "client": str(claims["sub"]),
             "org_id": uuid.UUID(str(claims["org_id"])),
             "org": str(claims["org"]),
-            "region": str(claims.get("region", settings.region)),
+            "region": str(claims.get("region", settings.region_codes[0])),
             "user": claims.get("user") if isinstance(claims.get("user"), str) else None,
         }
 
