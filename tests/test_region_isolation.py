@@ -102,6 +102,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/intakes/{id}/consents/{consentId}/withdraw"): Case(body=AT),
     ("POST", "/intakes/{id}/legal-basis"): Case(body={"justification": "Huiselijk geweld gezien bij huisbezoek."}),
+    ("GET", "/intakes/{id}/legal-basis"): Case(),
+    ("POST", "/intakes/{id}/legal-basis/{legalBasisId}/confirm"): Case(),
     ("GET", "/intakes/{id}/access-log"): Case(),
     ("GET", "/handoffs/{id}"): Case(),
     ("POST", "/handoffs/{id}/accept"): Case(body={}),
@@ -157,6 +159,8 @@ PATH_VALUES: list[tuple[str, str, str, str]] = [
     ("{id}", "/handoffs/", "handoff", str(uuid.UUID(int=2))),
     ("{id}", "/webhook-subscriptions/", "subscription", str(uuid.UUID(int=3))),
     ("{consentId}", "", "consent", str(uuid.UUID(int=4))),
+    # No legal-basis request of B exists; the intake of B decides (404 as for an unknown intake).
+    ("{legalBasisId}", "", "consent", str(uuid.UUID(int=5))),
     ("{code}", "/programmes/", "programme", "bestaat-niet"),
     ("{code}", "/regions/", "region", "atlantis"),
     ("{clientId}", "", "client", "amp_00000000000000000000"),
