@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic.alias_generators import to_camel
 
 from app.config import API_VERSION
 
@@ -66,11 +67,6 @@ def unique_id(route: APIRoute) -> str:
     return f"{route.name}:{','.join(sorted(route.methods or ()))}:{route.path_format}"
 
 
-def camel_case(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def _move_request_defaults(schemas: dict[str, Any]) -> None:
     """A property with a default that the client may leave out is optional, but some generators
     (openapi-typescript) make every property with a `default` required. Say the default in
@@ -109,7 +105,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     }
     for path, item in doc["paths"].items():
         for method, operation in item.items():
-            operation["operationId"] = OPERATION_IDS.get((method, path)) or camel_case(
+            operation["operationId"] = OPERATION_IDS.get((method, path)) or to_camel(
                 operation["operationId"].split(":")[0]
             )
             for code, response in operation.get("responses", {}).items():
