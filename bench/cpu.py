@@ -65,10 +65,7 @@ async def measure(count: int) -> dict[str, Any]:
     service_db, baseline_db = await prepared.clone("cpu_service"), await prepared.clone("cpu_baseline")
     for db in (service_db, baseline_db):
         conn = await asyncpg.connect(db)
-        await seed.intakes(conn, 500, open_=True)
-        await seed.intakes(conn, 500, open_=False, offset=500)
-        await seed.deadlines_for_open(conn)
-        await seed.analyze(conn)
+        await seed.worklist(conn)
         await conn.close()
     service = create_app(Settings(database_url=service_db, run_workers=False, log_level="INFO", token_rate=10**6))
     async with service.router.lifespan_context(service):

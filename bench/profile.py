@@ -69,10 +69,7 @@ async def profile(base_url: str, scenario: str, target: str) -> None:
     db = await prepared.clone(f"profile_{scenario}")
     if scenario == "worklist":
         conn = await asyncpg.connect(db)
-        await seed.intakes(conn, 500, open_=True)
-        await seed.intakes(conn, 500, open_=False, offset=500)
-        await seed.deadlines_for_open(conn)
-        await seed.analyze(conn)
+        await seed.worklist(conn)
         await conn.close()
     port = free_port()
     env = {**run.production_server(db).environment(), "PORT": str(port)}

@@ -255,11 +255,7 @@ async def b2(base_url: str) -> dict[str, Any]:
     db = await prepared.clone("b2")
     results: dict[str, Any] = {}
     conn = await asyncpg.connect(db)
-    open_count = 500
-    await seed.intakes(conn, open_count, open_=True)
-    await seed.intakes(conn, 1000 - open_count, open_=False, offset=open_count)
-    await seed.deadlines_for_open(conn)
-    await seed.analyze(conn)
+    await seed.worklist(conn)
     server = production_server(db).start()
     try:
         token = prepared.tokens(server.base)["staff"]

@@ -73,3 +73,12 @@ async def analyze(conn: asyncpg.Connection) -> None:
     autovacuum does not run on them in the middle of a measurement."""
     await conn.execute("VACUUM (ANALYZE)")
     await conn.execute("CHECKPOINT")
+
+
+async def worklist(conn: asyncpg.Connection, open_count: int = 500, total: int = 1000) -> None:
+    """The worklist's 1k database: `open_count` open intakes with their deadlines, the rest
+    closed, analysed. B2, `make bench-cpu` and `make profile` measure on it."""
+    await intakes(conn, open_count, open_=True)
+    await intakes(conn, total - open_count, open_=False, offset=open_count)
+    await deadlines_for_open(conn)
+    await analyze(conn)
