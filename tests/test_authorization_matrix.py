@@ -36,6 +36,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/referrals"): only("referrer referrer2"),
     ("POST", "/self-registrations"): PUBLIC,
     ("GET", "/referrals/{id}"): only("referrer", foreign={"referrer2": 404}),
+    ("GET", "/referrals"): only("referrer referrer2"),
     ("GET", "/intakes"): STAFF,
     ("GET", "/intakes/{id}"): only("staff mvr", foreign={"voorzorg": 404}),
     ("PATCH", "/intakes/{id}"): STAFF_WRITE,

@@ -82,7 +82,7 @@ async def test_referral_to_support_started_with_three_tokens(client, db, actors,
     handoff = await act(client, staff, f"{base}/handoffs", expect=201)
     assert handoff["status"] == "offered" and handoff["organisation"] == "moeders-van-rotterdam"
     handoff_path = f"/api/v1/handoffs/{handoff['id']}"
-    assert (await referrer_sees())["programme"] == "Moeders van Rotterdam"
+    assert [p["name"] for p in (await referrer_sees())["programmes"]] == ["Moeders van Rotterdam"]
 
     # The offered organisation reads the intake and its handoff; another programme does not.
     seen = await client.get(base, headers=mvr)

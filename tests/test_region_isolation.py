@@ -85,6 +85,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         body=self_registration(region=A), public="anyone may register herself in the region she lives in"
     ),
     ("GET", "/referrals/{id}"): Case(),
+    ("GET", "/referrals"): Case(),
     ("GET", "/intakes"): Case(),
     ("GET", "/intakes/{id}"): Case(),
     ("PATCH", "/intakes/{id}"): Case(body={"safetyConcern": False}),

@@ -26,13 +26,14 @@ from app.http.openapi_docs import CREATE, LIST, READ, problems
 from app.http.problems import invalid, not_found
 from app.http.schemas import decode_cursor, encode_cursor
 from app.intakes import service
+from app.intakes.lifecycle import Status
 from app.intakes.models import Intake
 from app.intakes.programme_view import ProgrammeIntakeView, programme_view
+from app.intakes.referrer_view import ReferralPage, ReferralView, referrer_view, referrer_views
 from app.intakes.schemas import (
     IntakePage,
     IntakeView,
     ReferralIn,
-    ReferralView,
     SelfRegistrationAccepted,
     SelfRegistrationIn,
 )
@@ -96,9 +97,9 @@ async def create_referral(
     bundle = await service.receive(
         db, body, principal=principal, region=caller_region(request, principal), router=request.app.state.router
     )
-    view = await service.referrer_view(db, bundle)
+    view = await referrer_view(db, bundle.intake)
     location = f"/api/v1/referrals/{bundle.intake.id}"
-    return await idem.respond(db, 201, ReferralView.model_validate(view), {"Location": location})
+    return await idem.respond(db, 201, view, {"Location": location})
 
 
 @router.post(
@@ -137,6 +138,53 @@ async def create_self_registration(
 
 
 @router.get(
+    "/referrals",
+    response_model=ReferralPage,
+    responses=LIST,
+    tags=["Aanmeldingen"],
+    summary="Your organisation's referrals, newest first",
+    description=(
+        "Each item is the referrer's view, exactly as `GET /referrals/{id}` answers it. `status` filters on the "
+        "status that view shows (so a referral without `feedback_to_referrer` consent counts as `received`)."
+    ),
+)
+async def list_referrals(
+    principal: Annotated[Principal, Depends(require("referrals:read"))],
+    db: Db,
+    status: Annotated[Status | None, Query(description="Only referrals whose view shows this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> ReferralPage:
+    query = select(Intake).where(
+        Intake.referrer_organisation_id == principal.organisation_id, Intake.region == principal.region
+    )
+    if cursor:
+        after_moment, after_uuid = decode_cursor(cursor, AwareDatetime, uuid.UUID)
+        query = query.where(
+            or_(Intake.received_at < after_moment, and_(Intake.received_at == after_moment, Intake.id < after_uuid))
+        )
+    query = query.order_by(Intake.received_at.desc(), Intake.id.desc())
+    # The status filter is on the view (consent decides what it shows), so it is applied to
+    # built views, a batch at a time, until the page is full or the referrals run out.
+    batch = limit + 1 if status is None else max(limit + 1, 200)
+    found: list[tuple[Intake, ReferralView]] = []
+    offset = 0
+    while len(found) <= limit:
+        rows = list((await db.scalars(query.offset(offset).limit(batch))).all())
+        views = await referrer_views(db, rows)
+        found += [(r, v) for r, v in zip(rows, views, strict=True) if status is None or v.status == status]
+        if len(rows) < batch:
+            break
+        offset += batch
+    more = len(found) > limit
+    found = found[:limit]
+    bases = [(r.id, "feedback_to_referrer" if v.feedback else "referrer_receipt") for r, v in found]
+    await audit.record(db, principal, "search", bases)
+    next_cursor = encode_cursor([found[-1][0].received_at.isoformat(), str(found[-1][0].id)]) if more else None
+    return ReferralPage(items=[v for _, v in found], next_cursor=next_cursor)
+
+
+@router.get(
     "/referrals/{id}",
     response_model=ReferralView,
     responses=READ,
@@ -147,12 +195,16 @@ async def get_referral(
     intake_id: IntakeId,
     principal: Annotated[Principal, Depends(require("referrals:read"))],
     db: Db,
-) -> dict[str, Any]:
-    bundle = await service.load_bundle(db, intake_id)
-    if bundle is None or bundle.intake.referrer_organisation_id != principal.organisation_id:
+) -> ReferralView:
+    intake = await db.scalar(select(Intake).where(Intake.id == intake_id))
+    if (
+        intake is None
+        or intake.referrer_organisation_id != principal.organisation_id
+        or intake.region != principal.region
+    ):
         raise not_found("referral")
-    view = await service.referrer_view(db, bundle)
-    basis = "feedback_to_referrer" if view["feedback"] else "referrer_receipt"
+    view = await referrer_view(db, intake)
+    basis = "feedback_to_referrer" if view.feedback else "referrer_receipt"
     await audit.record(db, principal, "read", [(intake_id, basis)])
     return view
 

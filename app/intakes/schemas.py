@@ -155,28 +155,6 @@ class SelfRegistrationAccepted(OutModel):
     message: str
 
 
-class ReferralDates(OutModel):
-    contacted_at: datetime | None = None
-    routed_at: datetime | None = None
-    handed_off_at: datetime | None = None
-    support_started_at: datetime | None = None
-    closed_at: datetime | None = None
-
-
-class ReferralView(OutModel):
-    """What the referring organisation sees: beyond 'received' only while
-    `feedback_to_referrer` consent stands; never assessment details."""
-
-    id: uuid.UUID
-    reference: str
-    status: str
-    received_at: datetime
-    feedback: bool = Field(description="False when the referrer's view is limited to 'received'.")
-    programme: str | None = None
-    close_reason: str | None = None
-    dates: ReferralDates | None = None
-
-
 class ConcernOut(OutModel):
     code: str
     domain: str

@@ -30,7 +30,6 @@ from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn, SelfRegistrationIn
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
-from app.routing.models import Programme
 from app.routing.router import Router, RoutingFacts, recommend
 from app.statistics import service as statistics
 from app.webhooks.outbox import Audience, emit
@@ -400,34 +399,4 @@ def handoff_view(h: Handoff, orgs: dict[uuid.UUID, str]) -> dict[str, Any]:
         "revokedAt": h.revoked_at,
         "firstContactAt": h.first_contact_at,
         "supportStartedAt": h.support_started_at,
-    }
-
-
-async def referrer_view(db: AsyncSession, bundle: IntakeBundle) -> dict[str, Any]:
-    intake = bundle.intake
-    base = {"id": intake.id, "reference": intake.reference, "receivedAt": intake.received_at}
-    if not bundle.decide(Action.REFERRER_FEEDBACK):
-        return {**base, "status": "received", "feedback": False}
-    programme_name = None
-    live = [h for h in bundle.handoffs if h.status in LIVE_HANDOFF]
-    if live:
-        programme_name = (
-            await db.scalar(
-                select(Programme.name).where(Programme.region == intake.region, Programme.code == live[-1].programme)
-            )
-            or live[-1].programme
-        )
-    met = {d.phase: d.met_at for d in bundle.deadlines}
-    return {
-        **base,
-        "status": intake.status,
-        "feedback": True,
-        "programme": programme_name,
-        "closeReason": intake.close_reason,
-        "dates": {
-            "contactedAt": met.get("response"),
-            "handedOffAt": live[-1].offered_at if live else None,
-            "supportStartedAt": met.get("support_start"),
-            "closedAt": intake.closed_at,
-        },
     }
