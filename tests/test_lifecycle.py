@@ -228,9 +228,9 @@ async def test_merge_keeps_both_signals(client, actors) -> None:
     assert "domestic_violence" in {c["code"] for c in kept["concerns"]}
     assert "Tweede signaal" in kept["narrative"]
     assert kept["possibleDuplicates"] == []
-    # The second referrer still sees its own referral, closed as a duplicate.
+    # The second referrer follows the case it was merged into (issue 16), not "duplicate".
     view = (await client.get(f"/api/v1/referrals/{second}", headers=actors["referrer2"])).json()
-    assert view["closeReason"] == "duplicate"
+    assert view["id"] == second and view["status"] == "received" and view["closeReason"] is None
     r = await client.post(f"/api/v1/intakes/{first}/merge", json={"into": first}, headers=staff)
     assert r.status_code == 400
 
