@@ -172,9 +172,8 @@ async def test_list_is_own_newest_first_paginated_and_audited(client, db, actors
     assert first.status_code == 200, first.text
     page = first.json()
     assert [i["id"] for i in page["items"]] == [mine[2], mine[1]] and page["nextCursor"]
-    second = (
-        await client.get("/api/v1/referrals", params={"limit": "2", "cursor": page["nextCursor"]}, headers=actors["referrer"])
-    ).json()
+    query = {"limit": "2", "cursor": page["nextCursor"]}
+    second = (await client.get("/api/v1/referrals", params=query, headers=actors["referrer"])).json()
     assert [i["id"] for i in second["items"]] == [mine[0]] and second["nextCursor"] is None
     # One access-log row per listed intake, with the basis of what was shown.
     rows = (
@@ -226,8 +225,9 @@ async def test_merged_referral_follows_the_surviving_case(client, actors) -> Non
     assert view["status"] == "support_started" and view["feedback"] is True
     assert view["programmes"][0]["name"] == "Moeders van Rotterdam"
     assert view["dates"]["supportStartedAt"] is not None and view["dates"]["contactedAt"] is not None
-    assert view == {**(await client.get(f"/api/v1/referrals/{kept['id']}", headers=actors["referrer"])).json(),
-                    "id": merged["id"], "reference": merged["reference"], "receivedAt": merged["receivedAt"]}  # fmt: skip
+    survivor = (await client.get(f"/api/v1/referrals/{kept['id']}", headers=actors["referrer"])).json()
+    own = {"id": merged["id"], "reference": merged["reference"], "receivedAt": merged["receivedAt"]}
+    assert view == {**survivor, **own}
     # Under the surviving case's consents: its withdrawal shrinks the follower's view too.
     intake = (await client.get(base, headers=staff)).json()
     withdraw = f"{base}/consents/{consent_id(intake, 'feedback_to_referrer')}/withdraw"
