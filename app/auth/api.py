@@ -9,7 +9,7 @@ import json
 import secrets
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote
 
 from fastapi import APIRouter, Path, Query, Request
@@ -22,6 +22,7 @@ from app.audit.service import record_admin_access
 from app.auth.deps import Admin
 from app.auth.models import ApiClient, Organisation
 from app.auth.passwords import verify_secret
+from app.auth.principal import OAuthScope, OrganisationKind
 from app.auth.service import create_client, get_or_create_organisation
 from app.auth.tokens import sign
 from app.config import Settings
@@ -148,13 +149,11 @@ async def jwks(request: Request) -> JSONResponse:
 
 # --- admin: organisations and clients ---------------------------------------------------
 
-OrgKind = Literal["referrer", "programme", "wijkteam", "aanmeldpunt"]
-
 
 class OrganisationIn(ApiModel):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="kebab-case code")
     name: str = Field(min_length=1, max_length=200)
-    kind: OrgKind
+    kind: OrganisationKind
     region: str | None = Field(
         default=None, pattern=r"^[a-z0-9-]{2,64}$", description="Your own region (the default); another is 404."
     )
@@ -164,7 +163,7 @@ class OrganisationOut(OutModel):
     id: uuid.UUID
     code: str
     name: str
-    kind: str
+    kind: OrganisationKind
     region: str
     created_at: datetime
 
@@ -172,25 +171,14 @@ class OrganisationOut(OutModel):
 class ClientIn(ApiModel):
     organisation: str = Field(description="Organisation code", min_length=2, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[
-        Literal[
-            "referrals:write",
-            "referrals:read",
-            "intakes:read",
-            "intakes:write",
-            "handoffs:write",
-            "admin",
-            "statistics:read",
-            "research:export",
-        ]
-    ] = Field(min_length=1, max_length=8)
+    scopes: list[OAuthScope] = Field(min_length=1, max_length=len(OAuthScope))
 
 
 class ClientOut(OutModel):
     client_id: str
     organisation: str
     name: str
-    scopes: list[str]
+    scopes: list[OAuthScope]
     active: bool
     created_at: datetime
 

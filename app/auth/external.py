@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ScopeName = Literal["referrals:write", "referrals:read", "intakes:read", "intakes:write", "handoffs:write", "admin"]
+from app.auth.principal import OAuthScope
 
 
 class ExternalMappingRule(BaseModel):
@@ -26,7 +26,7 @@ class ExternalMappingRule(BaseModel):
     claim: str = Field(default="groups", min_length=1)
     value: str = Field(min_length=1)
     organisation: str = Field(min_length=2, max_length=64)
-    scopes: tuple[ScopeName, ...] = Field(min_length=1)
+    scopes: tuple[OAuthScope, ...] = Field(min_length=1)
 
 
 @dataclass(frozen=True)

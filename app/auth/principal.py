@@ -4,19 +4,41 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-SCOPES = {
-    "referrals:write": "Create referrals (referrer systems).",
-    "referrals:read": "Read referrals your own organisation made.",
-    "intakes:read": "Read every intake of the region (aanmeldpunt staff).",
-    "intakes:write": "Work intakes: contacts, assessment, routing, handoffs, consents (staff).",
-    "handoffs:write": "Read intakes offered to your organisation and act on the handoff (programmes).",
-    "admin": "Organisations, clients, programmes, webhook subscriptions.",
-    "statistics:read": "Figures of the region with small cells suppressed (municipality, evaluators).",
-    "research:export": "The pseudonymised research export of intakes with research consent.",
+
+class OAuthScope(StrEnum):
+    REFERRALS_WRITE = "referrals:write"
+    REFERRALS_READ = "referrals:read"
+    INTAKES_READ = "intakes:read"
+    INTAKES_WRITE = "intakes:write"
+    HANDOFFS_WRITE = "handoffs:write"
+    ADMIN = "admin"
+    STATISTICS_READ = "statistics:read"
+    RESEARCH_EXPORT = "research:export"
+
+
+# What each scope allows, as the OpenAPI document's OAuth2 flow lists it.
+SCOPES: dict[str, str] = {
+    OAuthScope.REFERRALS_WRITE: "Create referrals (referrer systems).",
+    OAuthScope.REFERRALS_READ: "Read referrals your own organisation made.",
+    OAuthScope.INTAKES_READ: "Read every intake of the region (aanmeldpunt staff).",
+    OAuthScope.INTAKES_WRITE: "Work intakes: contacts, assessment, routing, handoffs, consents (staff).",
+    OAuthScope.HANDOFFS_WRITE: "Read intakes offered to your organisation and act on the handoff (programmes).",
+    OAuthScope.ADMIN: "Organisations, clients, programmes, webhook subscriptions.",
+    OAuthScope.STATISTICS_READ: "Figures of the region with small cells suppressed (municipality, evaluators).",
+    OAuthScope.RESEARCH_EXPORT: "The pseudonymised research export of intakes with research consent.",
 }
 
-ORGANISATION_KINDS = ("referrer", "programme", "wijkteam", "aanmeldpunt")
+
+class OrganisationKind(StrEnum):
+    REFERRER = "referrer"
+    PROGRAMME = "programme"
+    WIJKTEAM = "wijkteam"
+    AANMELDPUNT = "aanmeldpunt"
+
+
+ORGANISATION_KINDS = tuple(OrganisationKind)
 
 
 @dataclass(frozen=True)
@@ -34,4 +56,4 @@ class Principal:
 
     @property
     def is_staff(self) -> bool:
-        return "intakes:read" in self.scopes
+        return OAuthScope.INTAKES_READ in self.scopes

@@ -16,12 +16,12 @@ from app.audit.models import AccessLogEntry
 from app.auth.deps import Staff, StaffWriter
 from app.consent import service
 from app.consent.models import LegalBasisRecord
-from app.consent.rules import LegalBasisSource, LegalBasisStatus
+from app.consent.rules import ConsentMethod, ConsentScope, LegalBasisSource, LegalBasisStatus
 from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
 from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cursor, encode_cursor
 from app.intakes.api import etag
-from app.intakes.schemas import ConsentOut, ConsentScopeCode
+from app.intakes.schemas import ConsentOut
 from app.intakes.service import IntakeBundle, consent_view, visible_bundle
 from app.regions.tenancy import caller_region
 
@@ -36,10 +36,10 @@ IfMatch = Annotated[
 
 
 class ConsentIn(ApiModel):
-    scope: ConsentScopeCode
+    scope: ConsentScope
     given: bool
     obtained_at: AwareDatetime
-    method: Literal["verbal", "written", "digital"]
+    method: ConsentMethod
     note: str | None = Field(default=None, max_length=4000)
 
 

@@ -21,14 +21,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.consent.rules import Action, ConsentLike, decide
+from app.vocab import EventType
 
 # Events that tell an organisation its own access ended. Sent to that organisation even
 # though it may no longer read the intake, because it must stop working on it; they carry
 # ids only. Marked per delivery at fan-out (`notice`), so nobody else gets them that way.
-NOTICES = frozenset({"handoff.revoked", "handoff.declined", "handoff.ended", "consent.withdrawn"})
+NOTICES = frozenset(
+    {EventType.HANDOFF_REVOKED, EventType.HANDOFF_DECLINED, EventType.HANDOFF_ENDED, EventType.CONSENT_WITHDRAWN}
+)
 # The event that closes the intake still reaches a programme whose handoff is live at that
 # moment (support started): it is the last thing it hears.
-CLOSING = "intake.closed"
+CLOSING = EventType.INTAKE_CLOSED
 
 
 class Party(StrEnum):

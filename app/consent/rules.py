@@ -13,11 +13,22 @@ from enum import StrEnum
 from typing import Protocol
 
 
-class Scope(StrEnum):
+class ConsentScope(StrEnum):
     PROCESSING = "processing"
     SHARE_WITH_PROGRAMME = "share_with_programme"
     FEEDBACK_TO_REFERRER = "feedback_to_referrer"
     RESEARCH = "research"
+
+
+Scope = ConsentScope  # the short name inside the consent capability
+
+
+class ConsentMethod(StrEnum):
+    """How consent was obtained."""
+
+    VERBAL = "verbal"
+    WRITTEN = "written"
+    DIGITAL = "digital"
 
 
 class Action(StrEnum):
@@ -28,9 +39,14 @@ class Action(StrEnum):
     EXPORT_RESEARCH = "export_research"
 
 
-class Basis(StrEnum):
+class LegalBasis(StrEnum):
+    """What an intake is processed on: consent, or the meldcode (meldrecht)."""
+
     CONSENT = "consent"
     MELDCODE = "meldcode"
+
+
+Basis = LegalBasis
 
 
 # What each action needs, and whether the meldcode (meldrecht, art. 5.2.6 Wmo 2015) may

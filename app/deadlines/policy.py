@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 
 from app.clock import AMSTERDAM
 from app.deadlines.calendar import WorkingDayCalendar
-from app.regions.config import DeadlinePolicy
+from app.regions.config import DeadlinePolicy, Situation
 
-PHASES = ("response", "intake", "support_start")
+
+class DeadlinePhase(StrEnum):
+    """The three deadlines of an intake; also the columns of a region's deadline policy."""
+
+    RESPONSE = "response"
+    INTAKE = "intake"
+    SUPPORT_START = "support_start"
+
+
+class DeadlineState(StrEnum):
+    """A deadline as the intake view shows it (statistics count finer: PhaseState)."""
+
+    OPEN = "open"
+    MET = "met"
+    BREACHED = "breached"
+
+
+PHASES = tuple(DeadlinePhase)
 END_OF_DAY = time(23, 59, 59)
 
 
@@ -33,17 +51,17 @@ def weeks_pregnant(due_date: date, on: date) -> float:
     return 40 - (due_date - on).days / 7
 
 
-def situations(facts: Facts, received_on: date) -> list[str]:
-    found = []
+def situations(facts: Facts, received_on: date) -> list[Situation]:
+    found: list[Situation] = []
     if facts.safety_concern:
-        found.append("safety_concern")
+        found.append(Situation.SAFETY_CONCERN)
     if facts.pregnant:
         if facts.due_date is not None and weeks_pregnant(facts.due_date, received_on) >= 28:
-            found.append("pregnant_28_weeks_or_more")
+            found.append(Situation.PREGNANT_28_WEEKS_OR_MORE)
         else:
-            found.append("pregnant_under_28_weeks")
+            found.append(Situation.PREGNANT_UNDER_28_WEEKS)
     else:
-        found.append("not_pregnant")
+        found.append(Situation.NOT_PREGNANT)
     return found
 
 
@@ -70,9 +88,9 @@ def compute(
     days = working_days(policy, facts, received_on)
     last_days = {phase: calendar.add_working_days(received_on, days[phase]) for phase in PHASES}
     if facts.pregnant and facts.due_date is not None:
-        floor = last_days["response"]
+        floor = last_days[DeadlinePhase.RESPONSE]
         cap = calendar.last_working_day_before(facts.due_date)
-        for phase in ("intake", "support_start"):
+        for phase in (DeadlinePhase.INTAKE, DeadlinePhase.SUPPORT_START):
             if last_days[phase] > cap:
                 last_days[phase] = max(cap, floor)
     return [

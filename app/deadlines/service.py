@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deadlines.calendar import WorkingDayCalendar
 from app.deadlines.models import Deadline
-from app.deadlines.policy import Facts, compute
+from app.deadlines.policy import DeadlineState, Facts, compute
 from app.http.problems import invalid
 from app.regions.config import RegionConfig
 
@@ -19,12 +19,12 @@ def calendar_for(region: RegionConfig) -> WorkingDayCalendar:
     return WorkingDayCalendar(region.closure_days)
 
 
-def state_of(deadline: Deadline, now: datetime) -> str:
+def state_of(deadline: Deadline, now: datetime) -> DeadlineState:
     if deadline.met_at is not None:
-        return "met"
+        return DeadlineState.MET
     if deadline.due_at < now:
-        return "breached"
-    return "open"
+        return DeadlineState.BREACHED
+    return DeadlineState.OPEN
 
 
 def next_due(deadlines: list[Deadline]) -> datetime | None:

@@ -21,11 +21,12 @@ from app.http.problems import invalid
 from app.http.schemas import ApiModel
 from app.intakes import workflow
 from app.intakes.api import intake_response
-from app.intakes.concerns import ConcernCode
-from app.intakes.lifecycle import CLOSE_REASONS
+from app.intakes.lifecycle import STAFF_CLOSE_REASONS
 from app.intakes.schemas import IntakeView, Pregnancy
 from app.intakes.validation import pregnancy_problems
+from app.intakes.vocab import AssessmentLocation, ContactChannel
 from app.regions.tenancy import caller_region
+from app.vocab import ConcernCode
 
 router = APIRouter(tags=["Intakes"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
@@ -38,14 +39,14 @@ Note = Annotated[str | None, Field(default=None, max_length=4000)]
 
 class ContactIn(ApiModel):
     at: AwareDatetime
-    channel: Literal["phone", "sms", "whatsapp", "email", "letter", "visit"]
+    channel: ContactChannel
     reached: bool
     note: Note = None
 
 
 class AssessmentIn(ApiModel):
     visited_at: AwareDatetime
-    location: Literal["home", "office", "phone", "video"]
+    location: AssessmentLocation
     concerns: list[ConcernCode] = Field(default_factory=list, max_length=30)
     safety_concern: bool = False
     notes: Note = None
@@ -67,7 +68,7 @@ class FactsIn(ApiModel):
 
 
 class CloseIn(ApiModel):
-    reason: Literal[tuple(r for r in CLOSE_REASONS if r not in ("consent_withdrawn", "duplicate"))]  # type: ignore[valid-type]
+    reason: Literal[STAFF_CLOSE_REASONS]  # type: ignore[valid-type]
     note: Note = None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -26,7 +26,7 @@ from app.http.openapi_docs import CREATE, LIST, READ, problems
 from app.http.problems import invalid, not_found
 from app.http.schemas import decode_cursor, encode_cursor
 from app.intakes import service
-from app.intakes.lifecycle import Status
+from app.intakes.lifecycle import IntakeStatus
 from app.intakes.models import Intake
 from app.intakes.programme_view import ProgrammeIntakeView, programme_view
 from app.intakes.referrer_view import ReferralPage, ReferralView, referrer_view, referrer_views
@@ -38,6 +38,7 @@ from app.intakes.schemas import (
     SelfRegistrationIn,
 )
 from app.intakes.validation import referral_problems, self_registration_problems
+from app.intakes.vocab import IntakeSource
 from app.regions.tenancy import caller_region, tenancy
 
 router = APIRouter()
@@ -151,7 +152,7 @@ async def create_self_registration(
 async def list_referrals(
     principal: Annotated[Principal, Depends(require("referrals:read"))],
     db: Db,
-    status: Annotated[Status | None, Query(description="Only referrals whose view shows this status.")] = None,
+    status: Annotated[IntakeStatus | None, Query(description="Only referrals whose view shows this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ReferralPage:
@@ -219,12 +220,9 @@ async def get_referral(
 async def list_intakes(
     principal: Staff,
     db: Db,
-    status: Annotated[
-        Literal["received", "contacted", "assessed", "routed", "handed_off", "support_started", "closed"] | None,
-        Query(description="Only this status (default: every open intake)."),
-    ] = None,
+    status: Annotated[IntakeStatus | None, Query(description="Only this status (default: every open intake).")] = None,
     programme: Annotated[str | None, Query(max_length=64, description="Decided programme code.")] = None,
-    source: Annotated[Literal["referral", "self_registration"] | None, Query()] = None,
+    source: Annotated[IntakeSource | None, Query()] = None,
     overdue: Annotated[bool | None, Query(description="Only intakes with a deadline passed unmet.")] = None,
     deadline_before: Annotated[
         datetime | None, Query(alias="deadlineBefore", description="Next deadline before this moment.")
@@ -234,7 +232,7 @@ async def list_intakes(
 ) -> dict[str, Any]:
     now = clock.now()
     query = select(*WORKLIST_COLUMNS).where(Intake.region == principal.region)
-    if status == "closed":
+    if status == IntakeStatus.CLOSED:
         query = query.where(Intake.closed_at.is_not(None))
     else:
         query = query.where(Intake.closed_at.is_(None))

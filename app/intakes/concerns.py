@@ -1,43 +1,30 @@
-"""Concern codes by life domain (DOMAIN.md) and the vulnerability level, pure."""
+"""The vulnerability level from concern codes (vocabularies: app.vocab), pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 
-DOMAINS: dict[str, tuple[str, ...]] = {
-    "finances": ("insufficient_income", "debts", "no_baby_supplies"),
-    "housing": ("housing_problem", "homeless"),
-    "work_education": ("low_education", "no_daytime_activity"),
-    "relationships": ("relationship_problems", "domestic_violence"),
-    "mental_health": ("stress", "mental_health"),
-    "substance_use": ("substance_use",),
-    "physical_health": ("physical_health", "late_prenatal_care"),
-    "social_network": ("social_isolation",),
-    "participation": ("language_barrier", "newcomer", "no_health_insurance"),
-    "cognition": ("intellectual_disability",),
-    "justice": ("justice",),
-    "parenting": ("parenting_concerns", "no_maternity_care"),
-}
-DOMAIN_OF = {code: domain for domain, codes in DOMAINS.items() for code in codes}
-ConcernCode = StrEnum("ConcernCode", {code: code for code in DOMAIN_OF})  # type: ignore[misc]
+from app.vocab import DOMAIN_OF, DOMAINS, ConcernCode, VulnerabilityLevel
+
+__all__ = ["DOMAINS", "DOMAIN_OF", "HEAVY_DOMAINS", "ConcernCode", "VulnerabilityLevel", "at_least", "vulnerability"]
+
 HEAVY_DOMAINS = frozenset({"relationships", "mental_health", "substance_use", "cognition"})
 
-LEVELS = ("potentially_vulnerable", "vulnerable", "very_vulnerable")
+LEVELS = tuple(VulnerabilityLevel)  # in rising order
 
 
-def vulnerability(concerns: Iterable[str], safety_concern: bool) -> str:
+def vulnerability(concerns: Iterable[str], safety_concern: bool) -> VulnerabilityLevel:
     """very_vulnerable: ≥ 3 concerns over ≥ 2 domains, or a safety concern;
     vulnerable: 2 concerns, or 1 in relationships/mental health/substance use/cognition;
     potentially_vulnerable: anything else (a professional's 'niet-pluis' feeling)."""
     codes = set(concerns)
     domains = {DOMAIN_OF[c] for c in codes if c in DOMAIN_OF}
     if safety_concern or (len(codes) >= 3 and len(domains) >= 2):
-        return "very_vulnerable"
+        return VulnerabilityLevel.VERY_VULNERABLE
     if len(codes) >= 2 or domains & HEAVY_DOMAINS:
-        return "vulnerable"
-    return "potentially_vulnerable"
+        return VulnerabilityLevel.VULNERABLE
+    return VulnerabilityLevel.POTENTIALLY_VULNERABLE
 
 
 def at_least(level: str, minimum: str) -> bool:
-    return LEVELS.index(level) >= LEVELS.index(minimum)
+    return LEVELS.index(VulnerabilityLevel(level)) >= LEVELS.index(VulnerabilityLevel(minimum))

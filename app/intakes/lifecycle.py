@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Status(StrEnum):
+class IntakeStatus(StrEnum):
     RECEIVED = "received"
     CONTACTED = "contacted"
     ASSESSED = "assessed"
@@ -13,6 +13,9 @@ class Status(StrEnum):
     HANDED_OFF = "handed_off"
     SUPPORT_STARTED = "support_started"
     CLOSED = "closed"
+
+
+Status = IntakeStatus  # the short name inside the intakes capability
 
 
 class Step(StrEnum):
@@ -33,16 +36,20 @@ class Step(StrEnum):
     CORRECT_FACTS = "correct_facts"
 
 
-CLOSE_REASONS = (
-    "support_started",
-    "declined_by_client",
-    "unreachable",
-    "moved_away",
-    "no_support_needed",
-    "referred_elsewhere",
-    "consent_withdrawn",
-    "duplicate",
-)
+class CloseReason(StrEnum):
+    SUPPORT_STARTED = "support_started"
+    DECLINED_BY_CLIENT = "declined_by_client"
+    UNREACHABLE = "unreachable"
+    MOVED_AWAY = "moved_away"
+    NO_SUPPORT_NEEDED = "no_support_needed"
+    REFERRED_ELSEWHERE = "referred_elsewhere"
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # set by withdrawing consent, not by staff closing
+    DUPLICATE = "duplicate"  # set by merging, not by staff closing
+
+
+CLOSE_REASONS = tuple(CloseReason)
+# What staff may give to `POST /intakes/{id}/close`; the others follow from another action.
+STAFF_CLOSE_REASONS = tuple(r for r in CloseReason if r not in (CloseReason.CONSENT_WITHDRAWN, CloseReason.DUPLICATE))
 
 S = Status
 OPEN = frozenset(s for s in Status if s is not S.CLOSED)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Literal
 
 import phonenumbers
 from pydantic import AwareDatetime, EmailStr, Field, field_validator
@@ -13,13 +12,14 @@ from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
 from app import clock
+from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
+from app.deadlines.policy import DeadlinePhase, DeadlineState
 from app.http.schemas import ApiModel, OutModel, Page
-from app.intakes.concerns import ConcernCode
+from app.intakes.vocab import ConcernSource, ContactPreference, ReferrerRole
 from app.routing.schemas import RecommendationOut
+from app.vocab import ConcernCode
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$")
-ConsentScopeCode = Literal["processing", "share_with_programme", "feedback_to_referrer", "research"]
-ConsentMethod = Literal["verbal", "written", "digital"]
 
 
 def check_phone(value: str | None) -> str | None:
@@ -104,15 +104,13 @@ class Child(ApiModel):
 class ConsentGiven(ApiModel):
     client_consented: bool
     obtained_at: AwareDatetime | None = None
-    method: ConsentMethod = "verbal"
-    scopes: list[ConsentScopeCode] = Field(default_factory=list, max_length=4)
+    method: ConsentMethod = ConsentMethod.VERBAL
+    scopes: list[ConsentScope] = Field(default_factory=list, max_length=4)
 
 
 class Referrer(ApiModel):
     professional_name: str = Field(min_length=1, max_length=200)
-    role: Literal[
-        "midwife", "gp", "gynaecologist", "hospital", "jgz", "kraamzorg", "wijkteam", "community_organisation", "other"
-    ]
+    role: ReferrerRole
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = Field(default=None, max_length=254)
 
@@ -131,7 +129,7 @@ class ReferralIn(ApiModel):
     narrative: str | None = Field(default=None, max_length=4000)
     referrer: Referrer
     consent: ConsentGiven
-    legal_basis: Literal["consent", "meldcode"] = "consent"
+    legal_basis: LegalBasis = LegalBasis.CONSENT
     justification: str | None = Field(default=None, max_length=4000)
 
 
@@ -146,7 +144,7 @@ class SelfRegistrationIn(ApiModel):
     children: list[Child] = Field(default_factory=list, max_length=20)
     concerns: list[ConcernCode] = Field(default_factory=list, max_length=30)
     message: str | None = Field(default=None, max_length=4000)
-    contact_preference: Literal["phone", "email", "whatsapp"] | None = None
+    contact_preference: ContactPreference | None = None
     consent: ConsentGiven
 
 
@@ -158,7 +156,7 @@ class SelfRegistrationAccepted(OutModel):
 class ConcernOut(OutModel):
     code: str
     domain: str
-    source: Literal["referral", "self", "assessment"]
+    source: ConcernSource
 
 
 class PregnancyOut(OutModel):
@@ -169,10 +167,10 @@ class PregnancyOut(OutModel):
 
 
 class DeadlineOut(OutModel):
-    phase: Literal["response", "intake", "support_start"]
+    phase: DeadlinePhase
     due_at: datetime
     met_at: datetime | None = None
-    state: Literal["open", "met", "breached"]
+    state: DeadlineState
     policy_version: int | None = Field(default=None, description="The region's policy version it was computed with.")
 
 

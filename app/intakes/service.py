@@ -24,10 +24,12 @@ from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
 from app.deadlines.policy import Facts, days_pregnant_fmt
 from app.handoffs.models import Handoff
+from app.handoffs.states import LIVE
 from app.http.problems import not_found
 from app.intakes.concerns import DOMAIN_OF, vulnerability
 from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn, SelfRegistrationIn
+from app.intakes.vocab import ConcernSource, IntakeSource
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.router import Router, RoutingFacts, recommend
@@ -35,7 +37,7 @@ from app.statistics import service as statistics
 from app.webhooks.outbox import Audience, emit
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-LIVE_HANDOFF = ("offered", "accepted", "support_started")
+LIVE_HANDOFF = LIVE  # app.handoffs.states
 
 
 def new_reference() -> str:
@@ -164,9 +166,9 @@ async def receive(
     recommendation, possible-duplicate links, outbox event and audit row: one transaction."""
     now = clock.now()
     is_referral = isinstance(body, ReferralIn)
-    source = "referral" if is_referral else "self_registration"
+    source = IntakeSource.REFERRAL if is_referral else IntakeSource.SELF_REGISTRATION
     client = body.client.model_dump(mode="json", by_alias=True, exclude_none=True)
-    concern_source = "referral" if is_referral else "self"
+    concern_source = ConcernSource.REFERRAL if is_referral else ConcernSource.SELF
     concerns = [{"code": str(c), "source": concern_source} for c in dict.fromkeys(body.concerns)]
     safety = body.safety_concern if isinstance(body, ReferralIn) else False
     address = body.client.address

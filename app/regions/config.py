@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -21,13 +22,22 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from app.intakes.concerns import DOMAIN_OF
+from app.auth.principal import OrganisationKind
+from app.vocab import DOMAIN_OF, VulnerabilityLevel
 
 REGIONS_DIR = Path(__file__).parent
 
-Situation = Literal["safety_concern", "pregnant_28_weeks_or_more", "pregnant_under_28_weeks", "not_pregnant"]
-Vulnerability = Literal["potentially_vulnerable", "vulnerable", "very_vulnerable"]
-SITUATIONS = ("safety_concern", "pregnant_28_weeks_or_more", "pregnant_under_28_weeks", "not_pregnant")
+
+class Situation(StrEnum):
+    """A row of a region's deadline policy: which situation its working days apply to."""
+
+    SAFETY_CONCERN = "safety_concern"
+    PREGNANT_28_WEEKS_OR_MORE = "pregnant_28_weeks_or_more"
+    PREGNANT_UNDER_28_WEEKS = "pregnant_under_28_weeks"
+    NOT_PREGNANT = "not_pregnant"
+
+
+SITUATIONS = tuple(Situation)
 
 
 class Strict(BaseModel):
@@ -100,7 +110,7 @@ class Residence(Strict):
 class Conditions(Strict):
     pregnant: bool | None = None
     lives_in_region: bool | None = None
-    min_vulnerability: Vulnerability | None = None
+    min_vulnerability: VulnerabilityLevel | None = None
     first_child: bool | None = None
     max_age: int | None = Field(default=None, ge=10, le=60)
     max_weeks_pregnant: tuple[int, int] | None = None
@@ -154,7 +164,7 @@ class ProgrammeSeed(Strict):
     code: str = Field(pattern=r"^[a-z0-9-]+$")
     name: str
     organisation: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
-    organisation_kind: Literal["programme", "wijkteam"] = "programme"
+    organisation_kind: Literal[OrganisationKind.PROGRAMME, OrganisationKind.WIJKTEAM] = OrganisationKind.PROGRAMME
     description: str
     eligibility: str
     contact: str

@@ -24,9 +24,12 @@ from typing import Any
 
 from app.clock import AMSTERDAM
 from app.deadlines.calendar import WorkingDayCalendar
+from app.deadlines.policy import DeadlinePhase
+from app.intakes.vocab import ConcernSource
 
-PHASES = ("response", "intake", "support_start")
-REGISTRATION_SOURCES = ("referral", "self")
+PHASES = tuple(DeadlinePhase)
+# Concerns named at registration (not found at the assessment).
+REGISTRATION_SOURCES = (ConcernSource.REFERRAL, ConcernSource.SELF)
 
 
 class PhaseState(StrEnum):

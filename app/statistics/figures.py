@@ -16,24 +16,15 @@ from datetime import date, datetime
 from typing import Any
 
 from app.deadlines.report import percentile
-from app.intakes.concerns import DOMAIN_OF
 from app.intakes.lifecycle import CLOSE_REASONS
+from app.intakes.vocab import IntakeSource, ReferrerRole
 from app.statistics.facts import PHASES, PhaseState
 from app.statistics.suppression import Constraint, share, suppress
+from app.vocab import DOMAIN_OF, VulnerabilityLevel
 
-SOURCES = ("referral", "self_registration")
-REFERRER_ROLES = (
-    "midwife",
-    "gp",
-    "gynaecologist",
-    "hospital",
-    "jgz",
-    "kraamzorg",
-    "wijkteam",
-    "community_organisation",
-    "other",
-)
-LEVELS = ("potentially_vulnerable", "vulnerable", "very_vulnerable")
+SOURCES = tuple(IntakeSource)
+REFERRER_ROLES = tuple(ReferrerRole)
+LEVELS = tuple(VulnerabilityLevel)
 WEEK_BANDS = ("<12", "12-19", "20-27", ">=28")
 AGE_BANDS = ("<20", "20-24", "25-29", "30-34", ">=35")
 STAGES = ("recommended", "decided", "offered", "accepted", "declined", "supportStarted")
@@ -165,14 +156,18 @@ def compute(
     t = Tally()
     total = t.cell("registrations.total")
     t.counts[total] = len(rows)
-    sources = ["self_registration" if r.source in ("self", "self_registration") else r.source for r in rows]
+    # "self" is how facts coded a self-registration before IntakeSource named it.
+    sources = [
+        IntakeSource.SELF_REGISTRATION if r.source in ("self", IntakeSource.SELF_REGISTRATION) else r.source
+        for r in rows
+    ]
     t.group(total, "registrations.bySource", SOURCES, sources, share_of=total)
     referral = "registrations.bySource.referral"
     t.group(
         referral,
         "registrations.byReferrerRole",
         REFERRER_ROLES,
-        (r.referrer_role or UNKNOWN for r in rows if r.source == "referral"),
+        (r.referrer_role or UNKNOWN for r in rows if r.source == IntakeSource.REFERRAL),
         share_of=referral,
     )
     t.group(

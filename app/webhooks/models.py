@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.crypto import EncryptedText
 from app.db import Base
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the retries, or the endpoint answered for good
+    SUPPRESSED = "suppressed"  # the audience rule no longer allowed it when it was due
 
 
 class Event(Base):
@@ -65,7 +73,7 @@ class Delivery(Base):
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True
     )
     intake_id: Mapped[uuid.UUID | None]
-    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | suppressed
+    status: Mapped[str] = mapped_column(String(16))  # DeliveryStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]

@@ -14,25 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import clock
 from app.consent.audience import Audience, is_notice, may_hear
 from app.db import driver
+from app.vocab import EventType
 
-EVENT_TYPES = (
-    "intake.received",
-    "intake.contacted",
-    "intake.assessed",
-    "intake.routed",
-    "handoff.offered",
-    "handoff.accepted",
-    "handoff.declined",
-    "handoff.revoked",
-    "intake.support_started",
-    "intake.closed",
-    "deadline.approaching",
-    "deadline.breached",
-    "consent.withdrawn",
-    "endpoint.disabled",
-    "intake.legal_basis_requested",
-    "intake.legal_basis_changed",
-)
+EVENT_TYPES = tuple(EventType)  # the vocabulary is app.vocab.EventType
 
 _EVENT_AND_SUBSCRIBERS = """
 WITH new_event AS (
@@ -52,7 +36,7 @@ VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $7)
 """
 
 
-__all__ = ["EVENT_TYPES", "Audience", "emit", "may_receive"]
+__all__ = ["EVENT_TYPES", "Audience", "EventType", "emit", "may_receive"]
 
 
 def may_receive(
@@ -78,8 +62,7 @@ async def emit(
     only_organisation_kind: str | None = None,
     at: datetime | None = None,
 ) -> uuid.UUID:
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type}")
+    EventType(event_type)  # ValueError for an unknown type: a programming error, not input
     event_id = uuid.uuid4()
     occurred = at or clock.now()
     pg = await driver(db)  # plain SQL in the change's transaction: every change emits (app.db.driver)

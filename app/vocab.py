@@ -1,0 +1,73 @@
+"""Vocabularies that belong to several capabilities, each defined once, pure (no imports
+from app). A vocabulary that one capability owns lives in that capability instead:
+
+- intake status, lifecycle step, close reason: `app.intakes.lifecycle`
+- intake source, referrer role, contact channel, visit location, concern source:
+  `app.intakes.vocab`
+- handoff state: `app.handoffs.states`
+- consent scope, consent method, legal basis: `app.consent.rules`
+- OAuth scope, organisation kind: `app.auth.principal`
+- deadline phase and state: `app.deadlines.policy`; deadline situation: `app.regions.config`
+
+A `StrEnum` member *is* its wire value (`EventType.INTAKE_CLOSED == "intake.closed"`), so
+members go into JSON, SQL and comparisons with stored strings as they are. As a pydantic
+field type it becomes a named `enum` component in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    """Outbox events (webhooks): who emits them is the capability in the name."""
+
+    INTAKE_RECEIVED = "intake.received"
+    INTAKE_CONTACTED = "intake.contacted"
+    INTAKE_ASSESSED = "intake.assessed"
+    INTAKE_ROUTED = "intake.routed"
+    HANDOFF_OFFERED = "handoff.offered"
+    HANDOFF_ACCEPTED = "handoff.accepted"
+    HANDOFF_DECLINED = "handoff.declined"
+    HANDOFF_REVOKED = "handoff.revoked"
+    INTAKE_SUPPORT_STARTED = "intake.support_started"
+    INTAKE_CLOSED = "intake.closed"
+    DEADLINE_APPROACHING = "deadline.approaching"
+    DEADLINE_BREACHED = "deadline.breached"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    ENDPOINT_DISABLED = "endpoint.disabled"
+    INTAKE_LEGAL_BASIS_REQUESTED = "intake.legal_basis_requested"
+    INTAKE_LEGAL_BASIS_CHANGED = "intake.legal_basis_changed"
+    # Second wave (API.md): handoffs' own states, coordination, aftercare.
+    HANDOFF_FIRST_CONTACT = "handoff.first_contact"
+    HANDOFF_ENDED = "handoff.ended"
+    INTAKE_COORDINATOR_CHANGED = "intake.coordinator_changed"
+    INTAKE_REOPENED = "intake.reopened"
+
+
+class VulnerabilityLevel(StrEnum):
+    """DOMAIN.md, in rising order (`app.intakes.concerns.at_least` compares by this order)."""
+
+    POTENTIALLY_VULNERABLE = "potentially_vulnerable"
+    VULNERABLE = "vulnerable"
+    VERY_VULNERABLE = "very_vulnerable"
+
+
+# Concern codes by life domain (DOMAIN.md): intakes record them, regions' routing rules and
+# statistics name them. The vulnerability rule over them is app.intakes.concerns.
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "finances": ("insufficient_income", "debts", "no_baby_supplies"),
+    "housing": ("housing_problem", "homeless"),
+    "work_education": ("low_education", "no_daytime_activity"),
+    "relationships": ("relationship_problems", "domestic_violence"),
+    "mental_health": ("stress", "mental_health"),
+    "substance_use": ("substance_use",),
+    "physical_health": ("physical_health", "late_prenatal_care"),
+    "social_network": ("social_isolation",),
+    "participation": ("language_barrier", "newcomer", "no_health_insurance"),
+    "cognition": ("intellectual_disability",),
+    "justice": ("justice",),
+    "parenting": ("parenting_concerns", "no_maternity_care"),
+}
+DOMAIN_OF = {code: domain for domain, codes in DOMAINS.items() for code in codes}
+ConcernCode = StrEnum("ConcernCode", {code: code for code in DOMAIN_OF})  # type: ignore[misc]
