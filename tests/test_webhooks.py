@@ -190,13 +190,21 @@ async def test_subscription_validation_and_replay(client, settings, receiver) ->
     admin, referrer = await auth_for(client, "admin"), await auth_for(client, "referrer")
     bad = await client.post(
         "/api/v1/webhook-subscriptions",
-        json={"url": "https://example.org/hook", "eventTypes": ["intake.nope"], "organisation": "aanmeldpunt-rotterdam"},
+        json={
+            "url": "https://example.org/hook",
+            "eventTypes": ["intake.nope"],
+            "organisation": "aanmeldpunt-rotterdam",
+        },
         headers=admin,
     )
     assert bad.status_code == 400 and bad.json()["invalidParams"][0]["name"].startswith("eventTypes")
     bad = await client.post(
         "/api/v1/webhook-subscriptions",
-        json={"url": "http://example.org/hook", "eventTypes": ["intake.received"], "organisation": "aanmeldpunt-rotterdam"},
+        json={
+            "url": "http://example.org/hook",
+            "eventTypes": ["intake.received"],
+            "organisation": "aanmeldpunt-rotterdam",
+        },
         headers=admin,
     )
     assert bad.status_code == 400 and bad.json()["invalidParams"][0]["name"] == "url"
