@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     self_registration_rate: int = Field(default=5, description="Self-registrations per caller address per window.")
     self_registration_window_seconds: int = 3600
     token_rate: int = Field(default=30, description="Token requests per caller address per minute.")
+    form_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs the CSRF token of the form at /aanmelden; set it (the same on every replica) when "
+            "more than one process serves the form. Unset: a random key per process."
+        ),
+    )
     cors_allow_origins: list[str] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API (e.g. the self-registration form's site).",

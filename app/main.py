@@ -26,6 +26,7 @@ from app.regions import policies
 from app.regions.config import load_regions
 from app.regions.tenancy import Tenancy
 from app.routing.router import load_router
+from app.web import pages as web_pages
 
 API_PREFIX = "/api/v1"
 
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     # The token endpoint also under the API's base path, for generated clients that only know it.
     app.add_api_route(API_PREFIX + "/oauth/token", auth_api.token, methods=["POST"], include_in_schema=False)
     app.include_router(api_router())
+    app.include_router(web_pages.router)  # the citizen's form at /aanmelden (not in the OpenAPI document)
 
     document: dict[str, Any] = {}
 

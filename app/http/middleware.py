@@ -29,6 +29,8 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _FORM_PATHS = {"/oauth/token", "/api/v1/oauth/token"}
+_HTML_FORM_PATHS = {"/aanmelden"}  # the citizen's form (app/web): a plain browser POST
+_CSP = b"content-security-policy"
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -64,7 +66,9 @@ class HttpConventions:
             status_holder["status"] = message["status"]
             status_holder["started"] = True
             headers = [h for h in message.get("headers", []) if h[0].lower() != b"api-version"]
-            message["headers"] = headers + SECURITY_HEADERS
+            # A page that sets its own (stricter) Content-Security-Policy keeps it alone.
+            own_csp = any(h[0].lower() == b"content-security-policy" for h in headers)
+            message["headers"] = headers + [h for h in SECURITY_HEADERS if not (own_csp and h[0] == _CSP)]
             await send(message)
 
         async def send_with_headers(message: Message) -> None:
@@ -162,7 +166,9 @@ class HttpConventions:
         if not has_body:
             return None
         content_type = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
-        if scope["path"] in _FORM_PATHS:
+        if scope["path"] in _HTML_FORM_PATHS:
+            allowed = content_type == "application/x-www-form-urlencoded"
+        elif scope["path"] in _FORM_PATHS:
             allowed = content_type in ("application/x-www-form-urlencoded", "application/json")
         else:
             allowed = content_type == "application/json" or content_type.endswith("+json")

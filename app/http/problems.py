@@ -14,6 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db import CommitFailed
+from app.i18n import messages
+from app.i18n.language import Lang, preferred
 
 PROBLEM_BASE = "https://centraal-aanmeldpunt.nl/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -23,7 +25,8 @@ log = structlog.get_logger("app.http")
 
 class InvalidParam(BaseModel):
     name: str = Field(description="The field, as a dotted camelCase path, e.g. `client.birthDate`.")
-    reason: str
+    code: str = Field(description="Stable error code, e.g. `postcode.format` (docs/error-codes.md).")
+    reason: str = Field(description="Plain words: Dutch when Accept-Language prefers `nl`, English otherwise.")
 
 
 class ProblemDetails(BaseModel):
@@ -133,47 +136,111 @@ def field_name(loc: tuple[int | str, ...]) -> str:
     return name or "body"
 
 
-def _reason(error: dict[str, Any]) -> str:
-    message = str(error.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
+_DATE_ERRORS = frozenset({"date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"})
+_DATETIME_ERRORS = frozenset({"datetime_parsing", "datetime_from_date_parsing", "datetime_type", "timezone_aware"})
+_TYPE_ERRORS = frozenset(
+    {"string_type", "int_type", "int_parsing", "float_type", "float_parsing", "dict_type", "model_type",
+     "model_attributes_type", "list_type", "uuid_type", "uuid_parsing", "int_from_float"}
+)  # fmt: skip
+
+
+def _options(expected: Any) -> str:
+    return str(expected).replace("'", "")
+
+
+def _param(error: dict[str, Any]) -> dict[str, str]:
+    """One pydantic error as an internal invalid param: its name, a catalogue code and the
+    code's arguments; the words are chosen later, in the caller's language."""
+    loc = tuple(error.get("loc", ()))
+    name = field_name(loc)
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    last = str(loc[-1]) if loc else ""
+    if kind in messages.CODES:  # our own validators raise PydanticCustomError(code, …)
+        return {"name": name, "code": kind, **{k: str(v) for k, v in ctx.items()}}
+    if kind == "missing":
+        return {"name": name, "code": "field.required"}
+    if kind == "extra_forbidden":
+        if last == "bsn":
+            return {"name": name, "code": "bsn.notAsked"}
+        return {"name": name, "code": "field.unknown", "field": name}
+    if kind == "string_too_long":
+        return {"name": name, "code": "text.tooLong", "max": str(ctx.get("max_length", ""))}
+    if kind == "string_too_short":
+        return {"name": name, "code": "field.required"}
+    if kind == "too_long":
+        return {"name": name, "code": "list.tooLong", "max": str(ctx.get("max_length", ""))}
+    if kind in ("literal_error", "enum"):
+        return {"name": name, "code": "field.choice", "options": _options(ctx.get("expected", ""))}
+    if kind in ("bool_parsing", "bool_type"):
+        return {"name": name, "code": "field.boolean"}
+    if kind in _DATE_ERRORS:
+        return {"name": name, "code": "date.format", "example": "1998-03-15"}
+    if kind in _DATETIME_ERRORS:
+        return {"name": name, "code": "date.format", "example": "2026-03-15T10:30:00+01:00"}
+    if kind == "string_pattern_mismatch":
+        return {"name": name, "code": "houseNumber.format" if last == "houseNumber" else "field.format"}
+    if kind == "value_error" and last == "email":
+        return {"name": name, "code": "email.format"}
+    if kind in _TYPE_ERRORS:
+        return {"name": name, "code": "field.type"}
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return {"name": name, "code": "field.invalid", "reason": message}
 
 
 def validation_params(errors: Any) -> list[dict[str, str]]:
+    """Pydantic's errors as internal invalid params (see `messages.render` for the answer)."""
     params: list[dict[str, str]] = []
     for error in errors:
         loc = tuple(error.get("loc", ()))
         if error.get("type") == "json_invalid":
-            params.append({"name": "body", "reason": "The body is not valid JSON."})
+            params.append({"name": "body", "code": "body.json"})
             continue
         if error.get("type") == "missing" and loc == ("body",):
-            params.append({"name": "body", "reason": "A JSON body is required."})
+            params.append({"name": "body", "code": "body.required"})
             continue
-        params.append({"name": field_name(loc), "reason": _reason(error)})
+        params.append(_param(error))
     return params
+
+
+def language(request: Request) -> Lang:
+    return preferred(request.headers.get("accept-language"))
+
+
+def _localised(slug: str | None, lang: Lang, title: str, detail: str) -> tuple[str, str]:
+    """The title and detail a citizen can meet, in her language; others as raised."""
+    if slug in ("invalid-input", "rate-limited") and f"{slug}.detail" in messages.TEXTS:
+        if slug == "invalid-input" and detail != messages.TEXTS["invalid-input.detail"].en:
+            return messages.text(f"{slug}.title", lang), detail  # a specific detail stays as raised
+        return messages.text(f"{slug}.title", lang), messages.text(f"{slug}.detail", lang)
+    return title, detail
 
 
 def install(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        lang = language(request)
+        title, detail = _localised(exc.slug, lang, exc.title, exc.detail)
         return problem_response(
             exc.status,
-            exc.detail,
-            title=exc.title,
+            detail,
+            title=title,
             slug=exc.slug,
-            invalid_params=exc.invalid_params,
+            invalid_params=messages.render(exc.invalid_params, lang) if exc.invalid_params is not None else None,
             headers=exc.headers,
             extra=exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        lang = language(request)
         return problem_response(
             400,
-            "One or more fields are invalid.",
-            title="Invalid input",
+            messages.text("invalid-input.detail", lang),
+            title=messages.text("invalid-input.title", lang),
             slug="invalid-input",
-            invalid_params=validation_params(exc.errors()),
+            invalid_params=messages.render(validation_params(exc.errors()), lang),
         )
 
     @app.exception_handler(StarletteHTTPException)

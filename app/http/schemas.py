@@ -10,6 +10,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from app.http.problems import invalid
 
@@ -30,7 +31,7 @@ class ApiModel(BaseModel):
     def _no_nul(cls, value: Any) -> Any:
         # PostgreSQL text cannot hold NUL; refuse it here, named, instead of failing on insert.
         if _has_nul(value):
-            raise ValueError("NUL characters are not allowed.")
+            raise PydanticCustomError("text.nul", "NUL characters are not allowed.")
         return value
 
 

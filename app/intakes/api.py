@@ -16,16 +16,14 @@ from app import clock
 from app.audit import service as audit
 from app.auth.deps import Staff, require
 from app.auth.principal import Principal
-from app.config import Settings
 from app.db import Db
-from app.http import ratelimit
-from app.http.client_ip import rate_limit_key
 from app.http.idempotency import Idempotency
 from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ, problems
-from app.http.problems import invalid, not_found
+from app.http.problems import invalid, language, not_found
 from app.http.schemas import decode_cursor, encode_cursor
-from app.intakes import service
+from app.i18n import messages
+from app.intakes import self_registration, service
 from app.intakes.lifecycle import IntakeStatus
 from app.intakes.models import Intake
 from app.intakes.programme_view import ProgrammeIntakeView, programme_view
@@ -37,9 +35,9 @@ from app.intakes.schemas import (
     SelfRegistrationAccepted,
     SelfRegistrationIn,
 )
-from app.intakes.validation import referral_problems, self_registration_problems
+from app.intakes.validation import referral_problems
 from app.intakes.vocab import IntakeSource
-from app.regions.tenancy import caller_region, tenancy
+from app.regions.tenancy import caller_region
 
 router = APIRouter()
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
@@ -47,9 +45,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=255, description="Makes a retry safe for 24 h."),
 ]
-SELF_REGISTRATION_MESSAGE = (
-    "Dank je wel. We hebben je aanmelding ontvangen en nemen zo snel mogelijk contact met je op."
-)
 
 
 # What the worklist shows (and audits by): rows, not ORM objects, for a page read all day.
@@ -115,27 +110,15 @@ async def create_referral(
 async def create_self_registration(
     request: Request, body: SelfRegistrationIn, db: Db, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    settings: Settings = request.app.state.settings
-    caller = client_address(request.scope)
-    await ratelimit.enforce(
-        f"self-registration:{rate_limit_key(caller)}",
-        settings.self_registration_rate,
-        settings.self_registration_window_seconds,
-    )
-    now = clock.now()
-    regions = tenancy(request)
-    problems_found = regions.region_problems(body.region) + self_registration_problems(
-        body, now, now.astimezone(clock.AMSTERDAM).date()
-    )
-    if problems_found:
-        raise invalid(problems_found)
-    idem = Idempotency(f"address:{caller}", idempotency_key, await request.body())
+    self_registration.check(request, body)
+    idem = Idempotency(f"address:{client_address(request.scope)}", idempotency_key, await request.body())
     if (replay := await idem.replay(db)) is not None:
         return replay
-    region = regions.policy(regions.region_param(body.region))
-    bundle = await service.receive(db, body, principal=None, region=region, router=request.app.state.router)
+    await self_registration.enforce_rate(request)  # counts registrations, not corrected attempts
+    bundle = await self_registration.register(db, request, body)
     # The same answer whether or not she was known: only the new reference.
-    return await idem.respond(db, 202, {"reference": bundle.intake.reference, "message": SELF_REGISTRATION_MESSAGE})
+    message = messages.text("self-registration.received", language(request))
+    return await idem.respond(db, 202, {"reference": bundle.intake.reference, "message": message})
 
 
 @router.get(

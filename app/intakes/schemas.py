@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import phonenumbers
 from pydantic import AwareDatetime, EmailStr, Field, field_validator
+from pydantic_core import PydanticCustomError
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
@@ -23,15 +24,32 @@ POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$")
 
 
 def check_phone(value: str | None) -> str | None:
+    """Any way people write a Dutch or international number, stored as E.164 (+31612345678)."""
     if value is None:
         return None
+    error = PydanticCustomError("phone.format", "Not a valid Dutch or international phone number.")
     try:
-        number = phonenumbers.parse(value, "NL")
+        number = phonenumbers.parse(value.strip(), "NL")
     except phonenumbers.NumberParseException:
-        raise ValueError("Not a phone number.") from None
+        raise error from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("Not a valid Dutch or international phone number.")
+        raise error
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def trimmed(value: object) -> object:
+    """Names and other short text as people mean them: no spaces around, single spaces inside."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def normal_postcode(value: object) -> object:
+    """`3073ab`, ` 3073  AB ` -> `3073 AB`: read, then judged; an empty one is no postcode."""
+    if not isinstance(value, str):
+        return value
+    compact = "".join(value.split()).upper()
+    if not compact:
+        return None
+    return f"{compact[:4]} {compact[4:]}" if len(compact) == 6 else compact
 
 
 class Address(ApiModel):
@@ -40,13 +58,25 @@ class Address(ApiModel):
     house_number_suffix: str | None = Field(default=None, max_length=6)
     city: str | None = Field(default=None, max_length=100)
 
+    @field_validator("postcode", mode="before")
+    @classmethod
+    def _normal_postcode(cls, value: object) -> object:
+        return normal_postcode(value)
+
+    @field_validator("house_number", "house_number_suffix", "city", mode="before")
+    @classmethod
+    def _trim(cls, value: object) -> object:
+        return trimmed(value)
+
     @field_validator("postcode")
     @classmethod
     def _postcode(cls, value: str | None) -> str | None:
         if value is None:
             return None
         if not POSTCODE.match(value) or not stdnum_postcode.is_valid(value):
-            raise ValueError("A Dutch postcode: four digits (not starting with 0), two capitals, not SA/SD/SS.")
+            raise PydanticCustomError(
+                "postcode.format", "A Dutch postcode: four digits (not starting with 0), two capitals, not SA/SD/SS."
+            )
         compact = stdnum_postcode.compact(value)
         return f"{compact[:4]} {compact[4:]}"
 
@@ -61,6 +91,11 @@ class ClientBase(ApiModel):
     preferred_language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     interpreter_needed: bool = False
 
+    @field_validator("given_name", "family_name", mode="before")
+    @classmethod
+    def _trim(cls, value: object) -> object:
+        return trimmed(value)
+
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
@@ -70,12 +105,18 @@ class ClientBase(ApiModel):
     @classmethod
     def _birth_date(cls, value: date) -> date:
         if value > clock.today_local().date() or value.year < 1900:
-            raise ValueError("A birth date in the past.")
+            raise PydanticCustomError("birthDate.past", "A birth date in the past.")
         return value
 
 
 class ReferralClient(ClientBase):
     bsn: str | None = Field(default=None, description="Burgerservicenummer; must pass the elfproef.")
+
+    @field_validator("bsn", mode="before")
+    @classmethod
+    def _compact_bsn(cls, value: object) -> object:
+        # `123 456 782` and `123.456.782` are how it is printed on a passport or letter.
+        return "".join(value.replace(".", " ").split()) if isinstance(value, str) else value
 
     @field_validator("bsn")
     @classmethod
@@ -83,7 +124,7 @@ class ReferralClient(ClientBase):
         if value is None:
             return None
         if not re.fullmatch(r"[0-9]{9}", value) or not stdnum_bsn.is_valid(value):
-            raise ValueError("A BSN is 9 digits that pass the elfproef.")
+            raise PydanticCustomError("bsn.elfproef", "A BSN is 9 digits that pass the elfproef.")
         return value
 
 

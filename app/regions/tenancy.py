@@ -55,9 +55,9 @@ class Tenancy:
     def region_problems(self, region: str | None, name: str = "region") -> list[dict[str, str]]:
         """What is wrong with a `region` an anonymous caller gave: required when several are configured."""
         if region is None and len(self.codes) > 1:
-            return [{"name": name, "reason": f"Required: one of {', '.join(self.codes)}."}]
+            return [{"name": name, "code": "region.required", "options": ", ".join(self.codes)}]
         if region is not None and region not in self.files:
-            return [{"name": name, "reason": f"Unknown region; one of {', '.join(self.codes)}."}]
+            return [{"name": name, "code": "region.unknown", "options": ", ".join(self.codes)}]
         return []
 
     def region_param(self, region: str | None, name: str = "region") -> str:

@@ -1,0 +1,1 @@
+"""Languages people read: the Accept-Language choice and the one catalogue of messages."""

@@ -1,0 +1,1 @@
+"""The citizen's door: the reference self-registration form (server-rendered, no JavaScript)."""
