@@ -239,7 +239,7 @@ async def test_several_regions_ask_where_she_lives(settings):
             assert 'action="/aanmelden?region=utrecht"' in page.text
             done = await post_form(client, filled(postcode="3583 AB"), token_of(page), "/aanmelden?region=utrecht")
             assert done.status_code == 200, done.text
-            assert "aanmeldpunt van Wijknetwerken Utrecht en Amersfoort" in done.text, done.text[done.text.find("<main"):]
+            assert "aanmeldpunt van Wijknetwerken Utrecht en Amersfoort" in done.text
             assert "Waar woont u?" in (await client.get("/aanmelden?region=atlantis")).text
         async with session_factory()() as db:
             assert await db.scalar(text("SELECT region FROM intakes")) == "utrecht"
