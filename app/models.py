@@ -7,7 +7,7 @@ from app.db import Base
 from app.deadlines.models import Deadline
 from app.handoffs.models import Handoff
 from app.http.models import IdempotencyRecord, RateWindow
-from app.intakes.models import Assessment, Contact, Intake
+from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.regions.models import AdminTrailEntry, RegionPolicyVersion
 from app.routing.models import Programme
 from app.statistics.models import IntakeFacts
@@ -34,6 +34,7 @@ __all__ = [
     "Programme",
     "RateWindow",
     "RegionPolicyVersion",
+    "Reopening",
     "SigningKey",
     "Subscription",
 ]

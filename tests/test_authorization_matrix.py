@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/intakes/{id}/handoffs"): STAFF_WRITE,
     ("POST", "/intakes/{id}/close"): STAFF_WRITE,
     ("POST", "/intakes/{id}/merge"): STAFF_WRITE,
+    ("POST", "/intakes/{id}/reopen"): STAFF_WRITE,
     ("GET", "/intakes/{id}/consents"): STAFF,
     ("POST", "/intakes/{id}/consents"): STAFF_WRITE,
     ("POST", "/intakes/{id}/consents/{consentId}/withdraw"): STAFF_WRITE,

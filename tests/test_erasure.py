@@ -38,7 +38,15 @@ SECRETS = (
     "Gebeld",
     "Thuisbezoek",
     "Eerder aangemeld",
+    # The partner (issue 16) and the reason of a reopening.
+    "Youssef",
+    "Bakkali",
+    "87654321",
+    "youssef@example.org",
+    "Terugval",
 )
+PARTNER = {"givenName": "Youssef", "familyName": "Bakkali", "phone": "+31687654321", "email": "youssef@example.org",
+           "involved": True}  # fmt: skip
 REASON_PATTERN = re.compile(r"age \d|\d+ weeks|weken|≤|≥|jaar|years|\d+\+\d")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -66,9 +74,16 @@ def as_text(value: Any) -> str:
 
 async def test_erasure_leaves_only_the_anonymous_remainder(client, db, actors) -> None:
     staff, mvr = actors["staff"], actors["mvr"]
-    body = referral(**{"pregnancy.dueDate": DUE, "concerns": ["debts", "stress"]})
+    # An earlier intake of hers, closed: the new one links to it (a return), both ways.
+    earlier = (await client.post("/api/v1/referrals", json=referral(), headers=actors["referrer"])).json()["id"]
+    await act(client, staff, f"/api/v1/intakes/{earlier}/close", {"reason": "unreachable"})
+    body = referral(**{"pregnancy.dueDate": DUE, "concerns": ["debts", "stress"]}, partner=PARTNER)
     body["consent"]["scopes"].append("research")
     first = (await client.post("/api/v1/referrals", json=body, headers=actors["referrer"])).json()["id"]
+    assert (await client.get(f"/api/v1/intakes/{first}", headers=staff)).json()["previousIntakes"] == [earlier]
+    # Closed and reopened (aftercare), with a reason that names her.
+    await act(client, staff, f"/api/v1/intakes/{first}/close", {"reason": "no_support_needed"})
+    await act(client, staff, f"/api/v1/intakes/{first}/reopen", {"reason": "Terugval: Samira belde zelf."})
     second_body = referral(**{"pregnancy.dueDate": DUE, "narrative": "Eerder aangemeld bij de huisarts."})
     second = (await client.post("/api/v1/referrals", json=second_body, headers=actors["referrer"])).json()["id"]
     base = f"/api/v1/intakes/{first}"
@@ -136,7 +151,8 @@ async def test_erasure_leaves_only_the_anonymous_remainder(client, db, actors) -
     found = await rows_of(db, first)
     assert found["intakes"] and found["intake_contacts"] and found["intake_assessments"] and found["handoffs"]
     everything = as_text(found)
-    for secret in (*SECRETS, second):
+    assert found["intake_reopenings"]  # the reopening's row stays, without its reason
+    for secret in (*SECRETS, second, earlier):
         assert secret not in everything, secret
     assert not REASON_PATTERN.search(as_text(found["intakes"][0]["routing"])), found["intakes"][0]["routing"]
     for table, rows in found.items():
@@ -155,6 +171,10 @@ async def test_erasure_leaves_only_the_anonymous_remainder(client, db, actors) -
         await db.execute(text("SELECT possible_duplicates, merged_into FROM intakes WHERE id = :i"), {"i": second})
     ).one()
     assert other.possible_duplicates == [] and other.merged_into is None
+    links = (
+        await db.execute(text("SELECT later_intakes, previous_intakes FROM intakes WHERE id = :i"), {"i": earlier})
+    ).one()
+    assert [str(i) for i in links.later_intakes] == [second] and links.previous_intakes == []  # erased link gone
     # Outbox events keep codes only.
     events = (await db.execute(text("SELECT data FROM events WHERE intake_id = :i"), {"i": first})).scalars().all()
     assert (
@@ -171,6 +191,7 @@ async def test_erasure_leaves_only_the_anonymous_remainder(client, db, actors) -
     # Staff still see the remainder, without a 500.
     erased = (await client.get(base, headers=staff)).json()
     assert erased["erased"] is True and erased["possibleDuplicates"] == []
+    assert erased["partner"] is None and erased["previousIntakes"] == [] and erased["laterIntakes"] == []
     recommendation = erased["routing"]["recommendation"]
     assert recommendation["programme"] and recommendation["reasons"] == []
     assert all(entry["reasons"] == [] for entry in recommendation["alternatives"] + recommendation["excluded"])

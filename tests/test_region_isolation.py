@@ -96,6 +96,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/intakes/{id}/routing"): Case(body={}),
     ("POST", "/intakes/{id}/handoffs"): Case(body={}),
     ("POST", "/intakes/{id}/close"): Case(body={"reason": "no_contact"}),
+    ("POST", "/intakes/{id}/reopen"): Case(body={"reason": "Terugval na de bevalling."}),
     ("POST", "/intakes/{id}/merge"): Case(foreign_body={"into": "<B_OTHER>"}, unknown_body={"into": "<UNKNOWN>"}),
     ("GET", "/intakes/{id}/consents"): Case(),
     ("POST", "/intakes/{id}/consents"): Case(

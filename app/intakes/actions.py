@@ -72,6 +72,10 @@ class CloseIn(ApiModel):
     note: Note = None
 
 
+class ReopenIn(ApiModel):
+    reason: str = Field(min_length=3, max_length=1000, description="Why she needs the aanmeldpunt again.")
+
+
 class MergeIn(ApiModel):
     into: uuid.UUID = Field(description="The intake that stays open and receives this one's signals.")
 
@@ -184,4 +188,24 @@ async def merge(
     request: Request, intake_id: IntakeId, body: MergeIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
 ) -> JSONResponse:
     bundle = await workflow.merge(db, principal, intake_id, if_match, caller_region(request, principal), into=body.into)
+    return await intake_response(db, bundle, principal)
+
+
+@router.post(
+    "/intakes/{id}/reopen",
+    response_model=IntakeView,
+    responses=ACTION,
+    summary="Reopen a closed intake (aftercare)",
+    description=(
+        "A closed intake whose personal data is kept becomes `contacted` again, with fresh deadlines from now "
+        "computed with its current facts; event `intake.reopened`. 409 when the intake is open, erased, merged "
+        "into another, or without `processing` consent."
+    ),
+)
+async def reopen(
+    request: Request, intake_id: IntakeId, body: ReopenIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle = await workflow.reopen(
+        db, principal, intake_id, if_match, caller_region(request, principal), reason=body.reason
+    )
     return await intake_response(db, bundle, principal)

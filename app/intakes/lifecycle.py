@@ -34,6 +34,7 @@ class Step(StrEnum):
     MERGE = "merge"
     RECORD_CONSENT = "record_consent"
     CORRECT_FACTS = "correct_facts"
+    REOPEN = "reopen"
 
 
 class CloseReason(StrEnum):
@@ -71,6 +72,8 @@ TRANSITIONS: dict[Step, dict[Status, Status]] = {
     Step.MERGE: {s: S.CLOSED for s in OPEN},
     Step.RECORD_CONSENT: {s: s for s in OPEN},
     Step.CORRECT_FACTS: {s: s for s in OPEN},
+    # Aftercare: a closed intake is taken up again as one she is in contact with.
+    Step.REOPEN: {S.CLOSED: S.CONTACTED},
 }
 
 

@@ -41,6 +41,13 @@ class Intake(Base):
     decided_programme: Mapped[str | None] = mapped_column(String(64))
     excluded_programmes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     possible_duplicates: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+    # Her earlier closed intakes (a return), and on those the later ones: links, erased with either.
+    previous_intakes: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+    later_intakes: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+    # Personal data like `client` (staff only; never in webhooks or logs).
+    partner: Mapped[dict[str, Any] | None]
+    # The last reopening (aftercare): deadlines count from it, not from the receipt.
+    reopened_at: Mapped[datetime | None]
     merged_into: Mapped[uuid.UUID | None]
     close_reason: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None]
@@ -73,6 +80,20 @@ class Intake(Base):
             postgresql_where=text("closed_at IS NULL"),
         ),
         Index("ix_intakes_retention", "erase_after", postgresql_where=text("erased_at IS NULL")),
+        # A woman who returns: her closed, not erased intakes, by the same keys.
+        Index(
+            "ix_intakes_bsn_closed",
+            "bsn",
+            postgresql_where=text("closed_at IS NOT NULL AND erased_at IS NULL AND bsn IS NOT NULL"),
+        ),
+        Index(
+            "ix_intakes_match_closed",
+            "birth_date",
+            "family_name_key",
+            postgresql_where=text("closed_at IS NOT NULL AND erased_at IS NULL"),
+        ),
+        # A referrer's own referrals, newest first (GET /referrals).
+        Index("ix_intakes_referrer_received", "referrer_organisation_id", "received_at", "id"),
     )
 
 
@@ -101,3 +122,16 @@ class Assessment(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime]
+
+
+class Reopening(Base):
+    """Aftercare: a closed intake reopened, with why (free text: erased with the intake)."""
+
+    __tablename__ = "intake_reopenings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
+    at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    previous_close_reason: Mapped[str | None] = mapped_column(String(32))
+    reopened_by: Mapped[str] = mapped_column(String(64))

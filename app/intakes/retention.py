@@ -4,10 +4,11 @@ the region's retention period, or at once after consent_withdrawn).
 What remains is the anonymous remainder of DOMAIN.md: codes (status, source, concern codes,
 vulnerability, programmes, close reason), deadline outcomes, and dates rounded to the week.
 In detail, for each erased intake:
-- its row loses names, contact data, BSN, birth date, due date, children, all free text, the
-  match keys, its links to other intakes (`possibleDuplicates`, `mergedInto`, and the links
-  other intakes had to it), and the routing reasons (which name ages and dates): of routing
-  only the programme codes, router and rules version stay;
+- its row loses names, contact data, BSN, birth date, due date, children, the partner, all
+  free text, the match keys, its links to other intakes (`possibleDuplicates`, `mergedInto`,
+  `previousIntakes`, `laterIntakes`, and the links other intakes had to it), and the routing
+  reasons (which name ages and dates): of routing only the programme codes, router and rules
+  version stay;
 - every timestamp of its own records (the intake, and every row of every table with an
   `intake_id`: contacts, assessments, consents, deadlines, handoffs, and whatever is added
   later) becomes the Thursday 12:00 Europe/Amsterdam of its ISO week, and every free-text
@@ -114,13 +115,14 @@ async def _erase_records(db: AsyncSession, ids: list[uuid.UUID]) -> None:
         .where(columns.id.in_(ids))
         .values({c.name: _week_sql(c) for c in columns if isinstance(c.type, DateTime)})
     )
-    # Links other intakes had to these.
+    # Links other intakes had to these (possible duplicates, earlier and later intakes of hers).
     for erased_id in ids:
-        await db.execute(
-            update(intakes)
-            .where(columns.possible_duplicates.contains([erased_id]))
-            .values(possible_duplicates=func.array_remove(columns.possible_duplicates, erased_id))
-        )
+        for links in (columns.possible_duplicates, columns.previous_intakes, columns.later_intakes):
+            await db.execute(
+                update(intakes)
+                .where(links.contains([erased_id]))
+                .values({links.name: func.array_remove(links, erased_id)})
+            )
     await db.execute(update(intakes).where(columns.merged_into.in_(ids)).values(merged_into=None))
     # Outbox events: codes stay; due moments and other intakes' ids go.
     await db.execute(
@@ -160,6 +162,7 @@ async def erase_due(db: AsyncSession, now: datetime) -> int:
             facts = await statistics.refresh(db, bundle)
         await statistics.save(db, intake.id, statistics_facts.erased(facts))
         intake.client = None
+        intake.partner = None
         intake.narrative = None
         intake.message = None
         intake.referrer = None
@@ -169,6 +172,8 @@ async def erase_due(db: AsyncSession, now: datetime) -> int:
         intake.children = []
         intake.bsn = intake.birth_date = intake.family_name_key = intake.postcode = intake.phone = None
         intake.possible_duplicates = []
+        intake.previous_intakes = []
+        intake.later_intakes = []
         intake.merged_into = None
         intake.next_deadline_at = None
         intake.routing = routing_codes(intake.routing)

@@ -109,6 +109,21 @@ class ClientBase(ApiModel):
         return value
 
 
+class Partner(ApiModel):
+    """Her partner, when known (personal data like hers: staff only, erased with the intake)."""
+
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = Field(default=None, max_length=254)
+    involved: bool = Field(description="Whether the partner is involved in the pregnancy or the care of the children.")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return check_phone(value)
+
+
 class ReferralClient(ClientBase):
     bsn: str | None = Field(default=None, description="Burgerservicenummer; must pass the elfproef.")
 
@@ -169,6 +184,7 @@ class ReferralIn(ApiModel):
     safety_concern: bool = False
     narrative: str | None = Field(default=None, max_length=4000)
     referrer: Referrer
+    partner: Partner | None = None
     consent: ConsentGiven
     legal_basis: LegalBasis = LegalBasis.CONSENT
     justification: str | None = Field(default=None, max_length=4000)
@@ -186,6 +202,7 @@ class SelfRegistrationIn(ApiModel):
     concerns: list[ConcernCode] = Field(default_factory=list, max_length=30)
     message: str | None = Field(default=None, max_length=4000)
     contact_preference: ContactPreference | None = None
+    partner: Partner | None = None
     consent: ConsentGiven
 
 
@@ -263,6 +280,14 @@ class ClientDetails(OutModel):
     interpreter_needed: bool | None = None
 
 
+class PartnerOut(OutModel):
+    given_name: str | None = None
+    family_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    involved: bool | None = None
+
+
 class ChildOut(OutModel):
     birth_date: date | None = None
 
@@ -316,6 +341,13 @@ class IntakeView(OutModel):
     routing: RoutingOut | None = None
     handoffs: list[HandoffOut]
     possible_duplicates: list[uuid.UUID] | None = None
+    partner: PartnerOut | None = None
+    previous_intakes: list[uuid.UUID] = Field(
+        default_factory=list, description="Her earlier closed intakes (same matching as possible duplicates)."
+    )
+    later_intakes: list[uuid.UUID] = Field(
+        default_factory=list, description="Intakes received for her after this one was closed (she came back)."
+    )
     close_reason: str | None = None
     closed_at: datetime | None = None
     erased: bool = False

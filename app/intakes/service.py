@@ -120,10 +120,10 @@ def _z(moment: datetime | None) -> str | None:
     return clock.iso_z(moment) if moment else None
 
 
-async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
-    """Open intakes of the same woman: same BSN; or same birth date and family name with the
-    same postcode or phone."""
-    conditions = []
+def _same_woman(intake: Intake) -> list[Any]:
+    """The matching of possible duplicates and returns: same BSN; or same birth date and
+    family name with the same postcode or phone."""
+    conditions: list[Any] = []
     if intake.bsn:
         conditions.append(Intake.bsn == intake.bsn)
     if intake.birth_date and intake.family_name_key and (intake.postcode or intake.phone):
@@ -139,6 +139,12 @@ async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
                 or_(*same_contact),
             )
         )
+    return conditions
+
+
+async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
+    """Open intakes of the same woman."""
+    conditions = _same_woman(intake)
     if not conditions:
         return []
     rows = await db.scalars(
@@ -149,6 +155,27 @@ async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
             Intake.id != intake.id,
             or_(*conditions),
         )
+        .limit(20)
+    )
+    return list(rows.all())
+
+
+async def find_previous(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
+    """Her closed intakes whose personal data is kept (she comes back), oldest first."""
+    conditions = _same_woman(intake)
+    if not conditions:
+        return []
+    rows = await db.scalars(
+        select(Intake.id)
+        .where(
+            Intake.closed_at.is_not(None),
+            Intake.erased_at.is_(None),
+            Intake.merged_into.is_(None),  # a merged one's history is in the case it was merged into
+            Intake.region == intake.region,
+            Intake.id != intake.id,
+            or_(*conditions),
+        )
+        .order_by(Intake.received_at)
         .limit(20)
     )
     return list(rows.all())
@@ -196,6 +223,9 @@ async def receive(
         vulnerability=vulnerability([c["code"] for c in concerns], safety),
         excluded_programmes=[],
         possible_duplicates=[],
+        previous_intakes=[],
+        later_intakes=[],
+        partner=body.partner.model_dump(mode="json", by_alias=True, exclude_none=True) if body.partner else None,
         version=1,
         created_by_client=principal.client_id if principal else "self-registration",
         bsn=getattr(body.client, "bsn", None),
@@ -232,6 +262,8 @@ async def receive(
     intake.routing = {"recommendation": recommendation.as_json(), "recommendedAt": _z(now), "decision": None}
     duplicates = await find_duplicates(db, intake)
     intake.possible_duplicates = duplicates
+    previous = await find_previous(db, intake)
+    intake.previous_intakes = previous
     bases = (
         [
             LegalBasisRecord(
@@ -254,12 +286,16 @@ async def receive(
     # The referrer's own meldcode referral is its professional's decision and applies at once;
     # it is stored as a confirmed row so the case file shows it next to staff requests.
     await insert_new(db, [intake], consents, due, bases)
-    if duplicates:
+    if duplicates or previous:
         # Lock the other intakes in id order, so two referrals of the same woman arriving
-        # together cannot deadlock on each other's rows.
-        others = select(Intake).where(Intake.id.in_(duplicates)).order_by(Intake.id).with_for_update()
+        # together cannot deadlock on each other's rows. Links go both ways.
+        linked = sorted({*duplicates, *previous})
+        others = select(Intake).where(Intake.id.in_(linked)).order_by(Intake.id).with_for_update()
         for other in (await db.scalars(others)).all():
-            other.possible_duplicates = [*other.possible_duplicates, intake.id]
+            if other.id in duplicates:
+                other.possible_duplicates = [*other.possible_duplicates, intake.id]
+            if other.id in previous:
+                other.later_intakes = [*other.later_intakes, intake.id]
         await db.flush()
     bundle = IntakeBundle(intake, consents, due, [])
     await insert_new(db, [statistics.at_receipt(bundle)])
@@ -368,6 +404,9 @@ def staff_view(bundle: IntakeBundle, orgs: dict[uuid.UUID, str], *, for_staff: b
         "routing": intake.routing if for_staff else None,
         "handoffs": [handoff_view(h, orgs) for h in bundle.handoffs],
         "possibleDuplicates": intake.possible_duplicates if for_staff else None,
+        "partner": intake.partner if for_staff else None,
+        "previousIntakes": intake.previous_intakes if for_staff else [],
+        "laterIntakes": intake.later_intakes if for_staff else [],
         "closeReason": intake.close_reason,
         "closedAt": intake.closed_at,
         "erased": intake.erased_at is not None,

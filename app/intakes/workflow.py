@@ -22,7 +22,7 @@ from app.handoffs.models import Handoff
 from app.http.problems import Problem, conflict, invalid, not_found
 from app.intakes.concerns import vulnerability
 from app.intakes.lifecycle import IllegalTransition, Status, Step, next_status
-from app.intakes.models import Assessment, Contact, Intake
+from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import (
     LIVE_HANDOFF,
     IntakeBundle,
@@ -157,9 +157,10 @@ async def add_contact(
 
 
 def recompute_deadlines(bundle: IntakeBundle, region: RegionConfig, reason: str | None) -> None:
-    """With the region's policy version in force when the intake was received."""
-    received = bundle.intake.received_at
-    deadlines.recompute(bundle.deadlines, received, deadline_facts(bundle.intake), region.at(received), reason)
+    """With the region's policy version in force when the intake was received (or last
+    reopened: its fresh deadlines count from then)."""
+    start = bundle.intake.reopened_at or bundle.intake.received_at
+    deadlines.recompute(bundle.deadlines, start, deadline_facts(bundle.intake), region.at(start), reason)
 
 
 async def assess(
@@ -502,3 +503,51 @@ async def merge(
     return await change_source.commit(
         status, "intake.closed", extra={"closeReason": "duplicate", "mergedInto": str(into)}
     )
+
+
+async def reopen(
+    db: AsyncSession,
+    principal: Principal,
+    intake_id: uuid.UUID,
+    if_match: str | None,
+    region: RegionConfig,
+    *,
+    reason: str,
+) -> IntakeBundle:
+    """Aftercare: a closed intake whose personal data is kept is taken up again. Status
+    `contacted`, fresh deadlines from now with the facts as they are now (the response
+    deadline met at once: staff are in contact with her), event `intake.reopened`."""
+    bundle = await visible_bundle(db, principal, intake_id, for_update=True)
+    intake = bundle.intake
+    check_if_match(intake, if_match)
+    if intake.erased_at is not None:
+        raise conflict("Her personal data is erased; register her again instead.", "erased")
+    status = advance(bundle, Step.REOPEN)
+    if intake.merged_into is not None:
+        raise conflict("This intake was merged into another; reopen that one.", "merged")
+    if not bundle.decide(Action.PROCESS):
+        raise Problem(
+            409,
+            "Consent required",
+            "Reopening needs standing 'processing' consent (or the meldcode basis).",
+            "consent-required",
+        )
+    now = clock.now()
+    db.add(
+        Reopening(
+            id=uuid.uuid4(),
+            intake_id=intake.id,
+            at=now,
+            reason=reason,
+            previous_close_reason=intake.close_reason,
+            reopened_by=principal.client_id,
+        )
+    )
+    intake.closed_at = intake.close_reason = intake.erase_after = None
+    intake.reopened_at = now
+    fresh = deadlines.create(intake.id, now, deadline_facts(intake), region.at(now))
+    deadlines.meet(fresh, "response", now)
+    db.add_all(fresh)
+    bundle.deadlines.extend(fresh)
+    await db.flush()
+    return await Change(db, principal, bundle).commit(status, "intake.reopened")

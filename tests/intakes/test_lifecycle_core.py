@@ -22,6 +22,7 @@ LEGAL = [
     (S.HANDED_OFF, Step.SUPPORT_STARTED, S.SUPPORT_STARTED),
     (S.SUPPORT_STARTED, Step.CLOSE, S.CLOSED),
     (S.RECEIVED, Step.MERGE, S.CLOSED),
+    (S.CLOSED, Step.REOPEN, S.CONTACTED),  # aftercare
 ]
 
 
@@ -48,12 +49,26 @@ def test_illegal_steps_are_refused_with_the_reason(status, step):
     assert step.value in str(refused.value) and status.value in str(refused.value)
 
 
-def test_the_table_is_complete_and_closed_is_final():
+def test_the_table_is_complete_and_closed_is_final_but_for_reopening():
     assert set(TRANSITIONS) == set(Step)
     for step, moves in TRANSITIONS.items():
+        if step is Step.REOPEN:
+            continue
         assert S.CLOSED not in moves, f"{step} from closed"
         assert set(moves) <= OPEN
         assert all(isinstance(to, Status) for to in moves.values())
+
+
+def test_reopen_only_from_closed_to_contacted():
+    assert TRANSITIONS[Step.REOPEN] == {S.CLOSED: S.CONTACTED}
+    assert next_status("closed", Step.REOPEN) is S.CONTACTED
+
+
+@pytest.mark.parametrize("status", sorted(OPEN))
+def test_reopen_of_an_open_intake_is_refused(status):
+    with pytest.raises(IllegalTransition) as refused:
+        next_status(status, Step.REOPEN)
+    assert "reopen" in str(refused.value) and status.value in str(refused.value)
 
 
 @pytest.mark.parametrize("status", list(Status))
