@@ -28,13 +28,14 @@ from app.consent.models import ConsentRecord
 from app.consent.rules import Action, decide
 from app.handoffs.models import Handoff
 from app.http.schemas import OutModel, Page
-from app.intakes.lifecycle import Status
+from app.handoffs.states import HandoffState
+from app.intakes.lifecycle import CloseReason, IntakeStatus
 from app.intakes.models import Assessment, Contact, Intake
 from app.routing.models import Programme
 
 # Handoffs the referrer hears of: every one that was not refused or taken back by the
 # aanmeldpunt (those are routing attempts, not support she gets).
-NOT_SHOWN_HANDOFF = frozenset({"declined", "revoked"})
+NOT_SHOWN_HANDOFF = frozenset({HandoffState.DECLINED, HandoffState.REVOKED})
 # A merge of a merge: follow the chain this far (merges are rare; a loop cannot happen, the
 # survivor is open when merged into, but a bound keeps a corrupt row from looping).
 MAX_MERGE_HOPS = 5
@@ -44,7 +45,7 @@ class ReferralProgramme(OutModel):
     """A programme she was handed to, as its handoff stands."""
 
     name: str = Field(description="The programme's name (its code when the region no longer lists it).")
-    status: str = Field(description="The handoff's status, e.g. `offered`, `accepted`, `support_started`.")
+    status: HandoffState = Field(description="The handoff's status.")
     first_contact_at: datetime | None = None
     support_started_at: datetime | None = None
 
@@ -76,14 +77,14 @@ class ReferralView(OutModel):
     id: uuid.UUID
     reference: str
     received_at: datetime
-    status: Status = Field(description="`received` while the referrer gets no feedback.")
+    status: IntakeStatus = Field(description="`received` while the referrer gets no feedback.")
     feedback: bool = Field(description="False when the referrer's view is limited to 'received'.")
     programmes: list[ReferralProgramme] = Field(default_factory=list)
     contact_person: ContactPerson | None = Field(
         default=None, description="The case's coordinator (`null` while none is appointed)."
     )
     dates: ReferralDates = Field(default_factory=ReferralDates)
-    close_reason: str | None = None
+    close_reason: CloseReason | None = None
 
 
 class ReferralPage(Page[ReferralView]):
@@ -112,7 +113,7 @@ def build(referral: Intake, progress: CaseProgress, programme_names: dict[str, s
     case = progress.case
     base: dict[str, Any] = {"id": referral.id, "reference": referral.reference, "received_at": referral.received_at}
     if not decide(progress.consents, Action.REFERRER_FEEDBACK, case.legal_basis):
-        return ReferralView(**base, status=Status.RECEIVED, feedback=False)
+        return ReferralView(**base, status=IntakeStatus.RECEIVED, feedback=False)
     shown = [h for h in progress.handoffs if h.status not in NOT_SHOWN_HANDOFF]
 
     def first(values: Sequence[datetime | None]) -> datetime | None:
@@ -122,12 +123,12 @@ def build(referral: Intake, progress: CaseProgress, programme_names: dict[str, s
     decision = (case.routing or {}).get("decision") or {}
     return ReferralView(
         **base,
-        status=Status(case.status),
+        status=IntakeStatus(case.status),
         feedback=True,
         programmes=[
             ReferralProgramme(
                 name=programme_names.get(h.programme, h.programme),
-                status=h.status,
+                status=HandoffState(h.status),
                 first_contact_at=h.first_contact_at,
                 support_started_at=h.support_started_at,
             )
@@ -143,7 +144,7 @@ def build(referral: Intake, progress: CaseProgress, programme_names: dict[str, s
             support_started_at=first([h.support_started_at for h in shown]),
             closed_at=case.closed_at,
         ),
-        close_reason=case.close_reason,
+        close_reason=CloseReason(case.close_reason) if case.close_reason else None,
     )
 
 
