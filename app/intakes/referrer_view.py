@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.consent.models import ConsentRecord
 from app.consent.rules import Action, decide
 from app.handoffs.models import Handoff
-from app.http.schemas import OutModel, Page
 from app.handoffs.states import HandoffState
+from app.http.schemas import OutModel, Page
 from app.intakes.lifecycle import CloseReason, IntakeStatus
 from app.intakes.models import Assessment, Contact, Intake
 from app.routing.models import Programme
