@@ -29,6 +29,7 @@ from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cu
 from app.intakes import service as intakes
 from app.regions.tenancy import scope
 from app.vocab import EventType
+from app.webhooks import destination
 from app.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event, Subscription
 from app.webhooks.outbox import may_receive
 from app.webhooks.signing import new_secret
@@ -110,22 +111,56 @@ class ReplayResult(OutModel):
     queued: int
 
 
-def check_url(url: str, settings: Settings) -> None:
+def url_problem(url: str, settings: Settings) -> str | None:
     """https only; plain http only to loopback when the setting allows it (development, tests)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    reason = None
     if parts.scheme not in ("https", "http") or not host:
-        reason = "An absolute https:// URL."
-    elif parts.username or parts.password:
-        reason = "No credentials in the URL."
-    elif parts.scheme == "http" and not (settings.webhook_allow_loopback_http and _is_loopback(host)):
-        reason = (
+        return "An absolute https:// URL."
+    if parts.username or parts.password:
+        return "No credentials in the URL."
+    if parts.scheme == "http" and not (settings.webhook_allow_loopback_http and _is_loopback(host)):
+        return (
             "Webhook URLs must use https. For development on this machine, the setting "
             "WEBHOOK_ALLOW_LOOPBACK_HTTP=true allows http:// to a loopback address."
         )
-    if reason:
+    return None
+
+
+def check_url(url: str, settings: Settings) -> None:
+    if reason := url_problem(url, settings):
         raise invalid([{"name": "url", "reason": reason}])
+
+
+async def destination_problem(url: str, settings: Settings) -> str | None:
+    """Why the URL may not be subscribed: its form, or its host resolves to an address that is
+    not public (SSRF). Checked again at every delivery (app.webhooks.destination)."""
+    if reason := url_problem(url, settings):
+        if not await _resolves_to_loopback_only(url, settings):
+            return reason
+    try:
+        refused = await destination.refusal_at_creation(url, allow_loopback=settings.webhook_allow_loopback_http)
+    except destination.Refused as error:
+        refused = error.reason
+    return f"Webhooks are only sent to public addresses: {refused}." if refused else None
+
+
+async def check_destination(url: str, settings: Settings) -> None:
+    """The URL's form and the addresses its host resolves to, as a 400 naming the problem."""
+    if reason := await destination_problem(url, settings):
+        raise invalid([{"name": "url", "reason": reason}])
+
+
+async def _resolves_to_loopback_only(url: str, settings: Settings) -> bool:
+    """http:// to a name (not only `localhost`) that resolves to loopback alone, when the
+    development setting allows loopback."""
+    parts = urlsplit(url)
+    if not (settings.webhook_allow_loopback_http and parts.scheme == "http" and parts.hostname):
+        return False
+    if parts.username or parts.password:
+        return False
+    found = await destination.resolve_addresses(parts.hostname, parts.port or 80)
+    return bool(found) and all(a.is_loopback for a in found)
 
 
 def _is_loopback(host: str) -> bool:
@@ -172,7 +207,7 @@ async def _get(
     summary="Subscribe an endpoint (the secret is shown only here)",
 )
 async def create_subscription(request: Request, body: SubscriptionIn, principal: Admin, db: Db) -> JSONResponse:
-    check_url(body.url, request.app.state.settings)
+    await check_destination(body.url, request.app.state.settings)
     org = await scope(principal).organisation(db, body.organisation)
     now = clock.now()
     sub = Subscription(
@@ -231,9 +266,10 @@ async def get_subscription(subscription_id: SubscriptionId, principal: Admin, db
 async def change_subscription(
     request: Request, subscription_id: SubscriptionId, body: SubscriptionChange, principal: Admin, db: Db
 ) -> dict[str, Any]:
+    if body.url is not None:
+        await check_destination(body.url, request.app.state.settings)
     sub = await _get(db, principal, subscription_id, lock=True)
     if body.url is not None:
-        check_url(body.url, request.app.state.settings)
         sub.url = body.url
     if body.event_types is not None:
         sub.event_types = list(dict.fromkeys(body.event_types))

@@ -30,6 +30,7 @@ from app.config import Settings
 from app.db import session_factory
 from app.intakes import service as intakes
 from app.metrics import WEBHOOK_DELIVERIES
+from app.webhooks import destination
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 from app.webhooks.outbox import emit, may_receive
 from app.webhooks.signing import signature_header
@@ -183,18 +184,29 @@ async def still_allowed(db: AsyncSession, job: Job) -> bool:
     )
 
 
-async def post(client: httpx.AsyncClient, job: Job) -> Outcome:
+async def post(client: httpx.AsyncClient, job: Job, settings: Settings) -> Outcome:
+    """Send one delivery to the address its URL resolves to now, after the address policy
+    allowed it (app.webhooks.address_policy); a refused address is recorded as the attempt's
+    error and nothing is contacted."""
+    started = time.perf_counter()
+    try:
+        target = await destination.resolve(job.url, allow_loopback=settings.webhook_allow_loopback_http)
+    except destination.Refused as refused:
+        log.warning("webhook_destination_refused", subscription=str(job.subscription_id), reason=refused.reason)
+        return Outcome(None, _ms(started), None, f"refused: {refused.reason}", None)
     timestamp = int(time.time())
     headers = {
+        "host": target.host_header,
         "content-type": "application/json",
         "user-agent": "centraal-aanmeldpunt-webhooks/1",
         "webhook-id": str(job.event_id),
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(job.secrets, str(job.event_id), timestamp, job.body),
     }
-    started = time.perf_counter()
+    # Connect to the checked address; Host and the TLS server name stay the URL's host name.
+    extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
     try:
-        response = await client.post(job.url, content=job.body, headers=headers)
+        response = await client.post(target.url, content=job.body, headers=headers, extensions=extensions)
         excerpt = response.text[:EXCERPT] if response.content else None
         return Outcome(response.status_code, _ms(started), excerpt, None, response.headers.get("retry-after"))
     except httpx.HTTPError as exc:
@@ -283,7 +295,7 @@ async def deliver_once(client: httpx.AsyncClient, settings: Settings, rng: rando
     sendable = [j for j in jobs if allowed[j.delivery_id]]
 
     async def one(job: Job) -> None:
-        outcome = await post(client, job)
+        outcome = await post(client, job, settings)
         async with factory() as db:
             result = await record(db, job, outcome, rng)
             await db.commit()
