@@ -32,6 +32,7 @@ API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
+    from app.cases.api import router as cases_router
     from app.consent.api import router as consent_router
     from app.deadlines.api import router as deadlines_router
     from app.handoffs.api import router as handoffs_router
@@ -46,6 +47,7 @@ def api_router() -> APIRouter:
     for sub in (
         intakes_router,
         actions_router,
+        cases_router,
         consent_router,
         handoffs_router,
         deadlines_router,

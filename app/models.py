@@ -2,6 +2,7 @@
 
 from app.audit.models import AccessLogEntry
 from app.auth.models import ApiClient, Organisation, SigningKey
+from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, Involvement
 from app.consent.models import ConsentRecord, LegalBasisRecord
 from app.db import Base
 from app.deadlines.models import Deadline
@@ -16,11 +17,15 @@ from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 __all__ = [
     "AccessLogEntry",
     "AdminTrailEntry",
+    "Agreement",
     "ApiClient",
     "Assessment",
     "Base",
+    "CaseMeeting",
+    "CaseNote",
     "ConsentRecord",
     "Contact",
+    "CoordinatorAssignment",
     "Deadline",
     "Delivery",
     "DeliveryAttempt",
@@ -29,6 +34,7 @@ __all__ = [
     "IdempotencyRecord",
     "Intake",
     "IntakeFacts",
+    "Involvement",
     "LegalBasisRecord",
     "Organisation",
     "Programme",

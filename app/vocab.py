@@ -43,6 +43,13 @@ class EventType(StrEnum):
     HANDOFF_ENDED = "handoff.ended"
     INTAKE_COORDINATOR_CHANGED = "intake.coordinator_changed"
     INTAKE_REOPENED = "intake.reopened"
+    # The case's working events (app.cases): the aanmeldpunt's subscriptions only.
+    INTAKE_INVOLVEMENT_ADDED = "intake.involvement_added"
+    INTAKE_INVOLVEMENT_ENDED = "intake.involvement_ended"
+    INTAKE_CASE_MEETING_RECORDED = "intake.case_meeting_recorded"
+    INTAKE_NOTE_ADDED = "intake.note_added"
+    AGREEMENT_DONE = "agreement.done"
+    AGREEMENT_OVERDUE = "agreement.overdue"
 
 
 class VulnerabilityLevel(StrEnum):

@@ -36,8 +36,13 @@ async def periodic(settings: Settings, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             result = await monitor_once()
-            if result.approaching or result.breached:
-                log.info("deadline_monitor", approaching=result.approaching, breached=result.breached)
+            if result.approaching or result.breached or result.agreements_overdue:
+                log.info(
+                    "deadline_monitor",
+                    approaching=result.approaching,
+                    breached=result.breached,
+                    agreements_overdue=result.agreements_overdue,
+                )
             if erased := await retention_once():
                 log.info("retention", erased=erased)
         except Exception as exc:  # the database may be away for a while; keep trying

@@ -54,6 +54,17 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/intakes/{id}/legal-basis"): STAFF,
     ("POST", "/intakes/{id}/legal-basis/{legalBasisId}/confirm"): STAFF_WRITE,
     ("GET", "/intakes/{id}/access-log"): STAFF,
+    # The case (issue 15): a programme with a live handoff reads the involvements and the case
+    # file, and takes over coordination once it accepted (mvr's handoff is only offered: 409).
+    ("PUT", "/intakes/{id}/coordinator"): only("staff mvr", foreign={"voorzorg": 404}),
+    ("GET", "/intakes/{id}/involvements"): only("staff mvr", foreign={"voorzorg": 404}),
+    ("POST", "/intakes/{id}/involvements"): STAFF_WRITE,
+    ("POST", "/intakes/{id}/involvements/{involvementId}/end"): STAFF_WRITE,
+    ("POST", "/intakes/{id}/case-meetings"): STAFF_WRITE,
+    ("GET", "/intakes/{id}/case-meetings"): STAFF,
+    ("POST", "/intakes/{id}/agreements/{agreementId}/done"): STAFF_WRITE,
+    ("POST", "/intakes/{id}/notes"): STAFF_WRITE,
+    ("GET", "/intakes/{id}/timeline"): only("staff mvr", foreign={"voorzorg": 404}),
     ("GET", "/handoffs/{id}"): PROGRAMME,
     ("POST", "/handoffs/{id}/accept"): PROGRAMME,
     ("POST", "/handoffs/{id}/decline"): PROGRAMME,
@@ -112,6 +123,18 @@ async def test_authorization_matrix(client) -> None:
     pending = await act(
         client, staff, f"{base}/legal-basis", {"basis": "meldcode", "justification": "Veiligheid in het geding."}, 201
     )
+    involvement = await act(client, staff, f"{base}/involvements", {"role": "gp", "organisationName": "Huisarts"}, 201)
+    meeting = await act(
+        client,
+        staff,
+        f"{base}/case-meetings",
+        {
+            "at": now_iso(),
+            "participants": [{"role": "gp", "organisationName": "Huisarts"}],
+            "agreements": [{"what": "Bellen", "owner": "Huisarts", "dueDate": now_iso()[:10]}],
+        },
+        201,
+    )
     sub = await client.post(
         "/api/v1/webhook-subscriptions",
         json={"url": "https://hooks.example.org/x", "eventTypes": ["intake.received"], "organisation": "jgz-voorzorg"},
@@ -126,6 +149,8 @@ async def test_authorization_matrix(client) -> None:
     params = {
         "{consentId}": intake["consents"][0]["id"],
         "{legalBasisId}": pending["id"],
+        "{involvementId}": involvement["id"],
+        "{agreementId}": meeting["agreements"][0]["id"],
         "{code}": "voorzorg",
         "{clientId}": (await make_client("huisartsen-noord", "referrer", ["referrals:read"]))[0],
     }
@@ -134,6 +159,7 @@ async def test_authorization_matrix(client) -> None:
         "/handoffs/{id}/decline": {"reason": "Geen plek."},
         "/handoffs/{id}/first-contact": {"at": now_iso()},
         "/handoffs/{id}/support-started": {"at": now_iso()},
+        "/intakes/{id}/coordinator": {"name": "Coach van Voorzorg"},
     }
     failures = []
     # DELETE last, so the other calls still find what they name.

@@ -44,6 +44,18 @@ SECRETS = (
     "87654321",
     "youssef@example.org",
     "Terugval",
+    # The case (issue 15): coordinator, involvements, meeting, agreements, notes.
+    "Karin Bakker",
+    "karin.bakker@example.org",
+    "612345600",
+    "Annemiek de Wit",
+    "612345611",
+    "Kraamzorg Zonnig",
+    "Overleg over de schuldhulp",
+    "Aanvraag schuldhulp indienen",
+    "Annemiek belt",
+    "Afgerond met Samira",
+    "Samira vroeg om een tolk",
 )
 PARTNER = {"givenName": "Youssef", "familyName": "Bakkali", "phone": "+31687654321", "email": "youssef@example.org",
            "involved": True}  # fmt: skip
@@ -113,6 +125,53 @@ async def test_erasure_leaves_only_the_anonymous_remainder(client, db, actors) -
             "notes": "Thuisbezoek bij Samira Jansen, 3073 AB.",
         },
     )
+    # The case around her: coordinator, someone involved, a meeting with an agreement, a note.
+    r = await client.put(
+        f"{base}/coordinator",
+        json={"name": "Karin Bakker", "phone": "0612345600", "email": "karin.bakker@example.org", "userId": "k.bakker"},
+        headers=staff,
+    )
+    assert r.status_code == 200, r.text
+    await act(
+        client,
+        staff,
+        f"{base}/involvements",
+        {
+            "role": "wijkteam",
+            "organisationName": "Wijkteam Noord",
+            "professionalName": "Annemiek de Wit",
+            "phone": "0612345611",
+        },
+        201,
+    )
+    await act(
+        client,
+        staff,
+        f"{base}/involvements",
+        {"role": "kraamzorg", "organisationName": "Kraamzorg Zonnig", "professionalName": "Ineke"},
+        201,
+    )
+    meeting = await act(
+        client,
+        staff,
+        f"{base}/case-meetings",
+        {
+            "at": now_iso(),
+            "participants": [
+                {"role": "wijkteam", "organisationName": "Wijkteam Noord", "professionalName": "Annemiek de Wit"}
+            ],
+            "summary": "Overleg over de schuldhulp.",
+            "agreements": [{"what": "Aanvraag schuldhulp indienen", "owner": "Annemiek belt", "dueDate": DUE}],
+        },
+        201,
+    )
+    await act(
+        client,
+        staff,
+        f"{base}/agreements/{meeting['agreements'][0]['id']}/done",
+        {"at": now_iso(), "note": "Afgerond met Samira."},
+    )
+    await act(client, staff, f"{base}/notes", {"text": "Samira vroeg om een tolk."}, 201)
     routed = await act(client, staff, f"{base}/routing", {})
     assert REASON_PATTERN.search(as_text(routed["routing"])), routed["routing"]  # reasons name ages and weeks
     await act(client, staff, f"{base}/routing", {"programme": "moeders-van-rotterdam"})
@@ -150,6 +209,9 @@ async def test_erasure_leaves_only_the_anonymous_remainder(client, db, actors) -
 
     found = await rows_of(db, first)
     assert found["intakes"] and found["intake_contacts"] and found["intake_assessments"] and found["handoffs"]
+    for table in ("case_coordinators", "case_involvements", "case_meetings", "case_agreements", "case_notes"):
+        assert found[table], table
+    assert found["case_meetings"][0]["participants"] == []
     everything = as_text(found)
     assert found["intake_reopenings"]  # the reopening's row stays, without its reason
     for secret in (*SECRETS, second, earlier):

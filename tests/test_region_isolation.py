@@ -107,6 +107,17 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/intakes/{id}/legal-basis"): Case(),
     ("POST", "/intakes/{id}/legal-basis/{legalBasisId}/confirm"): Case(),
     ("GET", "/intakes/{id}/access-log"): Case(),
+    ("PUT", "/intakes/{id}/coordinator"): Case(body={"name": "Karin Bakker"}),
+    ("GET", "/intakes/{id}/involvements"): Case(),
+    ("POST", "/intakes/{id}/involvements"): Case(body={"role": "gp", "organisationName": "Huisartsenpraktijk"}),
+    ("POST", "/intakes/{id}/involvements/{involvementId}/end"): Case(body=AT),
+    ("POST", "/intakes/{id}/case-meetings"): Case(
+        body={**AT, "participants": [{"role": "gp", "organisationName": "Huisartsenpraktijk"}]}
+    ),
+    ("GET", "/intakes/{id}/case-meetings"): Case(),
+    ("POST", "/intakes/{id}/agreements/{agreementId}/done"): Case(body=AT),
+    ("POST", "/intakes/{id}/notes"): Case(body={"text": "Een notitie."}),
+    ("GET", "/intakes/{id}/timeline"): Case(),
     ("GET", "/handoffs/{id}"): Case(),
     ("POST", "/handoffs/{id}/accept"): Case(body={}),
     ("POST", "/handoffs/{id}/decline"): Case(body={"reason": "Geen plek."}),
@@ -163,6 +174,9 @@ PATH_VALUES: list[tuple[str, str, str, str]] = [
     ("{consentId}", "", "consent", str(uuid.UUID(int=4))),
     # No legal-basis request of B exists; the intake of B decides (404 as for an unknown intake).
     ("{legalBasisId}", "", "consent", str(uuid.UUID(int=5))),
+    # Involvements and agreements of B: the intake of B decides (404 as for an unknown intake).
+    ("{involvementId}", "", "consent", str(uuid.UUID(int=6))),
+    ("{agreementId}", "", "consent", str(uuid.UUID(int=7))),
     ("{code}", "/programmes/", "programme", "bestaat-niet"),
     ("{code}", "/regions/", "region", "atlantis"),
     ("{clientId}", "", "client", "amp_00000000000000000000"),

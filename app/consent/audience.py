@@ -29,6 +29,21 @@ from app.vocab import EventType
 NOTICES = frozenset(
     {EventType.HANDOFF_REVOKED, EventType.HANDOFF_DECLINED, EventType.HANDOFF_ENDED, EventType.CONSENT_WITHDRAWN}
 )
+# The aanmeldpunt's own working events: the meldcode's four eyes and the case work (notes,
+# meetings, agreements, involvements) go to its own subscriptions only — at fan-out, at
+# delivery and at replay. Programmes read involvements with their own token instead.
+AANMELDPUNT_ONLY = frozenset(
+    {
+        EventType.INTAKE_LEGAL_BASIS_REQUESTED,
+        EventType.INTAKE_LEGAL_BASIS_CHANGED,
+        EventType.INTAKE_INVOLVEMENT_ADDED,
+        EventType.INTAKE_INVOLVEMENT_ENDED,
+        EventType.INTAKE_CASE_MEETING_RECORDED,
+        EventType.INTAKE_NOTE_ADDED,
+        EventType.AGREEMENT_DONE,
+        EventType.AGREEMENT_OVERDUE,
+    }
+)
 # The event that closes the intake still reaches a programme whose handoff is live at that
 # moment (support started): it is the last thing it hears.
 CLOSING = EventType.INTAKE_CLOSED
@@ -93,7 +108,7 @@ def may_hear(
     `audience` is None for events without an intake: those go to the aanmeldpunt only."""
     if kind == "aanmeldpunt":
         return True
-    if audience is None:
+    if audience is None or event_type in AANMELDPUNT_ONLY:
         return False
     if notice and event_type in NOTICES:
         return True

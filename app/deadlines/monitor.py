@@ -1,5 +1,6 @@
 """The deadline monitor: emits `deadline.approaching` and `deadline.breached` exactly once per
-deadline, however many workers run. Rows are claimed with FOR UPDATE SKIP LOCKED through
+deadline, and `agreement.overdue` once per case-meeting agreement past its date, however many
+workers run. Rows are claimed with FOR UPDATE SKIP LOCKED through
 partial indexes on what is due, so a tick costs what is due, not how many intakes exist."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
+from app.cases.models import Agreement
 from app.deadlines.models import Deadline
 from app.intakes import service as intakes
 from app.webhooks.outbox import emit
@@ -22,6 +24,7 @@ BATCH = 200
 class TickResult:
     approaching: int = 0
     breached: int = 0
+    agreements_overdue: int = 0
 
 
 async def _claim(db: AsyncSession, *, breach: bool, now: datetime) -> list[Deadline]:
@@ -66,5 +69,43 @@ async def tick(db: AsyncSession, now: datetime) -> TickResult:
                 audience=bundle.audience(),
                 at=now,
             )
+    result.agreements_overdue = await _agreements(db, now)
     await db.flush()
     return result
+
+
+async def _agreements(db: AsyncSession, now: datetime) -> int:
+    """Open agreements whose due date (Europe/Amsterdam) has passed, each emitted once: the row
+    is claimed under SKIP LOCKED and marked in the transaction that writes its event."""
+    today = now.astimezone(clock.AMSTERDAM).date()
+    query = (
+        select(Agreement)
+        .where(
+            Agreement.done_at.is_(None),
+            Agreement.cancelled_at.is_(None),
+            Agreement.overdue_emitted_at.is_(None),
+            Agreement.due_date < today,
+        )
+        .order_by(Agreement.due_date)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    emitted = 0
+    for agreement in (await db.scalars(query)).all():
+        bundle = await intakes.load_bundle(db, agreement.intake_id)
+        if bundle is None or bundle.intake.closed_at is not None:
+            agreement.cancelled_at = now
+            continue
+        agreement.overdue_emitted_at = now
+        emitted += 1
+        data = intakes.thin_data(bundle, agreementId=str(agreement.id), dueDate=agreement.due_date.isoformat())
+        await emit(
+            db,
+            "agreement.overdue",
+            data,
+            intake_id=bundle.intake.id,
+            region=bundle.intake.region,
+            audience=bundle.audience(),
+            at=now,
+        )
+    return emitted

@@ -14,6 +14,8 @@ from pydantic import AwareDatetime, Field
 
 from app import clock
 from app.auth.deps import StaffWriter
+from app.cases import service as cases
+from app.cases.schemas import ParticipantIn
 from app.db import Db
 from app.handoffs.schemas import HandoffOut, handoff_response
 from app.http.openapi_docs import ACTION
@@ -50,6 +52,11 @@ class AssessmentIn(ApiModel):
     concerns: list[ConcernCode] = Field(default_factory=list, max_length=30)
     safety_concern: bool = False
     notes: Note = None
+    participants: list[ParticipantIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="A joint intake: the professionals who took part; they become involvements of the case.",
+    )
 
 
 class RoutingIn(ApiModel):
@@ -94,6 +101,7 @@ async def add_contact(
 async def assess(
     request: Request, intake_id: IntakeId, body: AssessmentIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
 ) -> JSONResponse:
+    known = await cases.resolve_participants(db, principal.region, body.participants, "participants")
     bundle = await workflow.assess(
         db,
         principal,
@@ -106,6 +114,8 @@ async def assess(
         safety_concern=body.safety_concern,
         notes=body.notes,
     )
+    # In the assessment's transaction: the joint intake's participants are now involved.
+    await cases.add_participants(db, principal, intake_id, body.participants, known, body.visited_at)
     return await intake_response(db, bundle, principal)
 
 

@@ -16,6 +16,8 @@ from app import clock
 from app.audit import service as audit
 from app.auth.deps import Staff, require
 from app.auth.principal import Principal
+from app.cases import service as cases
+from app.cases.models import Agreement, CoordinatorAssignment
 from app.db import Db
 from app.http.idempotency import Idempotency
 from app.http.middleware import client_address
@@ -210,6 +212,13 @@ async def list_intakes(
     deadline_before: Annotated[
         datetime | None, Query(alias="deadlineBefore", description="Next deadline before this moment.")
     ] = None,
+    coordinator: Annotated[
+        str | None,
+        Query(max_length=200, description="Cases this user coordinates (`userId`), or `none`: cases without one."),
+    ] = None,
+    agreements_overdue: Annotated[
+        bool | None, Query(alias="agreementsOverdue", description="Only cases with an open agreement past its date.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
@@ -233,6 +242,26 @@ async def list_intakes(
         if deadline_before.tzinfo is None:
             raise invalid([{"name": "deadlineBefore", "reason": "Give a time zone offset."}])
         query = query.where(Intake.next_deadline_at < deadline_before)
+    if coordinator is not None:
+        current = select(CoordinatorAssignment.id).where(
+            CoordinatorAssignment.intake_id == Intake.id, CoordinatorAssignment.until.is_(None)
+        )
+        if coordinator == "none":
+            query = query.where(~current.exists())
+        else:
+            query = query.where(current.where(CoordinatorAssignment.user_id == coordinator).exists())
+    if agreements_overdue is not None:
+        late = (
+            select(Agreement.id)
+            .where(
+                Agreement.intake_id == Intake.id,
+                Agreement.done_at.is_(None),
+                Agreement.cancelled_at.is_(None),
+                Agreement.due_date < now.astimezone(clock.AMSTERDAM).date(),
+            )
+            .exists()
+        )
+        query = query.where(late if agreements_overdue else ~late)
     if cursor:
         after_moment, after_uuid = decode_cursor(cursor, AwareDatetime | None, uuid.UUID)
         if after_moment is None:
@@ -313,7 +342,10 @@ async def intake_response(
         orgs = await service.organisation_codes(
             db, {bundle.intake.referrer_organisation_id, *(h.organisation_id for h in bundle.handoffs)}
         )
-        view = IntakeView.model_validate(service.staff_view(bundle, orgs, for_staff=True))
+        coordinator, agreements = await cases.intake_extras(db, bundle.intake.id)
+        view = IntakeView.model_validate(
+            {**service.staff_view(bundle, orgs, for_staff=True), "coordinator": coordinator, "agreements": agreements}
+        )
     else:
         view = programme_view(bundle, principal.organisation_id)
     return JSONResponse(

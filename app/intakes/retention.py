@@ -9,10 +9,13 @@ In detail, for each erased intake:
   `previousIntakes`, `laterIntakes`, and the links other intakes had to it), and the routing
   reasons (which name ages and dates): of routing only the programme codes, router and rules
   version stay;
-- every timestamp of its own records (the intake, and every row of every table with an
+- every timestamp (and date) of its own records (the intake, and every row of every table with an
   `intake_id`: contacts, assessments, consents, deadlines, handoffs, and whatever is added
   later) becomes the Thursday 12:00 Europe/Amsterdam of its ISO week, and every free-text
   column of those rows is emptied;
+- the case's own records (app.cases) go with it: coordinator names and contact details,
+  involvements' names and contact details, meeting summaries, agreements, done-notes and case
+  notes are `Text` and emptied above; meeting participants (JSON with names) become `[]`;
 - its outbox events keep their type and codes but lose due moments and other intakes' ids;
 - its `intake_facts` row (statistics) keeps the week of receipt, not the date.
 Not touched: the access log (kept at least 5 years, chained, holds no personal data itself)
@@ -24,11 +27,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Table, Text, func, select, text, update
+from sqlalchemy import Date, DateTime, Table, Text, cast, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.audit import service as audit
+from app.cases.models import CaseMeeting
 from app.db import Base
 from app.intakes.models import Intake
 from app.statistics import facts as statistics_facts
@@ -103,10 +107,14 @@ async def _erase_records(db: AsyncSession, ids: list[uuid.UUID]) -> None:
         for column in table.columns:
             if isinstance(column.type, DateTime):
                 values[column.name] = _week_sql(column)
+            elif isinstance(column.type, Date):  # e.g. an agreement's due date: its week's Thursday
+                values[column.name] = cast(func.date_trunc("week", column) + text("interval '3 days'"), Date)
             elif isinstance(column.type, Text):
                 values[column.name] = None if column.nullable else ""
         if values:
             await db.execute(update(table).where(table.c.intake_id.in_(ids)).values(values))
+    # Meeting participants are JSON (names of professionals), not Text: emptied by name.
+    await db.execute(update(CaseMeeting).where(CaseMeeting.intake_id.in_(ids)).values(participants=[]))
     # The intake's own timestamps, to the week.
     intakes: Table = Intake.__table__  # type: ignore[assignment]
     columns = intakes.columns
@@ -128,7 +136,8 @@ async def _erase_records(db: AsyncSession, ids: list[uuid.UUID]) -> None:
     await db.execute(
         text(
             """
-            UPDATE events SET data = (data - 'mergedInto' - 'nextDeadlineAt' - 'dueAt' - 'possibleDuplicates')
+            UPDATE events
+               SET data = (data - 'mergedInto' - 'nextDeadlineAt' - 'dueAt' - 'dueDate' - 'possibleDuplicates')
               || CASE WHEN jsonb_typeof(data->'deadlines') = 'array' THEN jsonb_build_object('deadlines',
                    (SELECT coalesce(jsonb_agg(d - 'dueAt' - 'metAt'), '[]'::jsonb)
                       FROM jsonb_array_elements(data->'deadlines') d)) ELSE '{}'::jsonb END

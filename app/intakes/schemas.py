@@ -13,6 +13,7 @@ from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
 from app import clock
+from app.cases.schemas import AgreementOut, CoordinatorOut
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
 from app.deadlines.policy import DeadlinePhase, DeadlineState
 from app.http.schemas import ApiModel, OutModel, Page
@@ -351,6 +352,10 @@ class IntakeView(OutModel):
     close_reason: str | None = None
     closed_at: datetime | None = None
     erased: bool = False
+    coordinator: CoordinatorOut | None = Field(default=None, description="The one person to call (app.cases).")
+    agreements: list[AgreementOut] = Field(
+        default_factory=list, description="Agreements of the case meetings; open ones have `doneAt` null."
+    )
 
 
 class IntakeSummary(OutModel):

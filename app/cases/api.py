@@ -1,0 +1,228 @@
+"""The case around one woman: coordinator, who is involved, case meetings and agreements,
+notes and the case file (API.md "The case"). Every change answers with the intake's new
+`ETag`; send `If-Match` to be told (412) when someone else changed the case meanwhile."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from app.auth.deps import Staff, StaffWriter, require
+from app.auth.principal import Principal
+from app.cases import service, timeline
+from app.cases.schemas import (
+    AgreementDoneIn,
+    AgreementOut,
+    CaseMeetingIn,
+    CaseMeetingOut,
+    CaseMeetingPage,
+    CoordinatorIn,
+    CoordinatorOut,
+    InvolvementEndIn,
+    InvolvementIn,
+    InvolvementOut,
+    InvolvementPage,
+    NoteIn,
+    NoteOut,
+    TimelinePage,
+)
+from app.db import Db
+from app.http.idempotency import Idempotency
+from app.http.openapi_docs import ACTION, LIST, problems
+from app.intakes.api import etag
+from app.intakes.models import Intake
+
+router = APIRouter(tags=["Casus"])
+IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
+InvolvementId = Annotated[uuid.UUID, Path(alias="involvementId", description="Involvement id (UUID)")]
+AgreementId = Annotated[uuid.UUID, Path(alias="agreementId", description="Agreement id (UUID)")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=100, description="The ETag you read; 412 when the intake changed since."),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=255, description="Makes a retry safe for 24 h."),
+]
+Limit = Annotated[int, Query(ge=1, le=200, description="At most this many items (default 50).")]
+Cursor = Annotated[str | None, Query(max_length=500, description="`nextCursor` of the previous page.")]
+# Staff, or a programme organisation (what it may see is decided per intake).
+StaffOrProgramme = Annotated[Principal, Depends(require("intakes:read", "handoffs:write"))]
+WriterOrProgramme = Annotated[Principal, Depends(require("intakes:write", "handoffs:write"))]
+CREATE_ACTION = {**ACTION, **problems(422)}
+
+
+def answer(model: BaseModel, intake: Intake, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        model.model_dump(mode="json", by_alias=True), status_code=status_code, headers={"ETag": etag(intake)}
+    )
+
+
+@router.put(
+    "/intakes/{id}/coordinator",
+    response_model=CoordinatorOut,
+    responses=ACTION,
+    summary="Set the coordinator (staff; or take over as the organisation of an accepted handoff)",
+)
+async def set_coordinator(
+    intake_id: IntakeId, body: CoordinatorIn, principal: WriterOrProgramme, db: Db, if_match: IfMatch = None
+) -> JSONResponse:
+    bundle, row = await service.set_coordinator(db, principal, intake_id, if_match, body)
+    out = service.coordinator_out(row)
+    assert out is not None
+    return answer(out, bundle.intake)
+
+
+@router.get(
+    "/intakes/{id}/involvements",
+    response_model=InvolvementPage,
+    responses=LIST | problems(404),
+    summary="Who is involved (staff; or an organisation with a live handoff)",
+)
+async def list_involvements(
+    intake_id: IntakeId, principal: StaffOrProgramme, db: Db, limit: Limit = 50, cursor: Cursor = None
+) -> InvolvementPage:
+    items = await service.read_involvements(db, principal, intake_id)
+    page, next_cursor = timeline.page_of(items, lambda i: (i.since, str(i.id)), limit, cursor)
+    return InvolvementPage(items=[service.involvement_out(i) for i in page], next_cursor=next_cursor)
+
+
+async def _idempotent(request: Request, principal: Principal, key: str | None) -> Idempotency:
+    return Idempotency(f"client:{principal.client_id}", key, await request.body())
+
+
+@router.post(
+    "/intakes/{id}/involvements",
+    status_code=201,
+    response_model=InvolvementOut,
+    responses=CREATE_ACTION,
+    summary="Record someone involved",
+)
+async def add_involvement(
+    request: Request,
+    intake_id: IntakeId,
+    body: InvolvementIn,
+    principal: StaffWriter,
+    db: Db,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    idem = await _idempotent(request, principal, idempotency_key)
+    if (replay := await idem.replay(db)) is not None:
+        return replay
+    bundle, row = await service.add_involvement(db, principal, intake_id, if_match, body)
+    return await idem.respond(
+        db, 201, service.involvement_out(service.recorded_item(row)), {"ETag": etag(bundle.intake)}
+    )
+
+
+@router.post(
+    "/intakes/{id}/involvements/{involvementId}/end",
+    response_model=InvolvementOut,
+    responses=ACTION,
+    summary="End an involvement",
+)
+async def end_involvement(
+    intake_id: IntakeId,
+    involvement_id: InvolvementId,
+    body: InvolvementEndIn,
+    principal: StaffWriter,
+    db: Db,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    bundle, item = await service.end_involvement(db, principal, intake_id, involvement_id, if_match, body.until)
+    return answer(service.involvement_out(item), bundle.intake)
+
+
+@router.post(
+    "/intakes/{id}/case-meetings",
+    status_code=201,
+    response_model=CaseMeetingOut,
+    responses=CREATE_ACTION,
+    summary="Record a case meeting (MDO) with its agreements",
+)
+async def record_meeting(
+    request: Request,
+    intake_id: IntakeId,
+    body: CaseMeetingIn,
+    principal: StaffWriter,
+    db: Db,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    idem = await _idempotent(request, principal, idempotency_key)
+    if (replay := await idem.replay(db)) is not None:
+        return replay
+    bundle, out = await service.record_meeting(db, principal, intake_id, if_match, body)
+    return await idem.respond(db, 201, out, {"ETag": etag(bundle.intake)})
+
+
+@router.get(
+    "/intakes/{id}/case-meetings",
+    response_model=CaseMeetingPage,
+    responses=LIST | problems(404),
+    summary="The case meetings, oldest first",
+)
+async def list_meetings(
+    intake_id: IntakeId, principal: Staff, db: Db, limit: Limit = 50, cursor: Cursor = None
+) -> CaseMeetingPage:
+    meetings = await service.read_meetings(db, principal, intake_id)
+    page, next_cursor = timeline.page_of(meetings, lambda m: (m.at, str(m.id)), limit, cursor)
+    return CaseMeetingPage(items=page, next_cursor=next_cursor)
+
+
+@router.post(
+    "/intakes/{id}/agreements/{agreementId}/done",
+    response_model=AgreementOut,
+    responses=ACTION,
+    summary="Mark an agreement done",
+)
+async def agreement_done(
+    intake_id: IntakeId,
+    agreement_id: AgreementId,
+    body: AgreementDoneIn,
+    principal: StaffWriter,
+    db: Db,
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    bundle, row = await service.agreement_done(db, principal, intake_id, agreement_id, if_match, body)
+    return answer(service.agreement_out(row), bundle.intake)
+
+
+@router.post(
+    "/intakes/{id}/notes",
+    status_code=201,
+    response_model=NoteOut,
+    responses=CREATE_ACTION,
+    summary="Add a note to the case file",
+)
+async def add_note(
+    request: Request,
+    intake_id: IntakeId,
+    body: NoteIn,
+    principal: StaffWriter,
+    db: Db,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    idem = await _idempotent(request, principal, idempotency_key)
+    if (replay := await idem.replay(db)) is not None:
+        return replay
+    bundle, out = await service.add_note(db, principal, intake_id, if_match, body.text)
+    return await idem.respond(db, 201, out, {"ETag": etag(bundle.intake)})
+
+
+@router.get(
+    "/intakes/{id}/timeline",
+    response_model=TimelinePage,
+    responses=LIST | problems(404),
+    summary="The case file, oldest first (staff; a programme sees its own handoff, the involvements, the coordinator)",
+)
+async def read_timeline(
+    intake_id: IntakeId, principal: StaffOrProgramme, db: Db, limit: Limit = 50, cursor: Cursor = None
+) -> TimelinePage:
+    return await timeline.read(db, principal, intake_id, limit, cursor)

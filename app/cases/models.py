@@ -1,0 +1,121 @@
+"""The case's own records. Every column that holds her or a professional's personal data is
+`Text` (names, contact details, summaries, agreements, notes): retention empties every `Text`
+column of an intake's rows (app.intakes.retention); meeting participants (JSON) are emptied
+there by name. Each row names who recorded it (client, organisation, user) for the case file."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class CoordinatorAssignment(Base):
+    """Append-only history of who coordinates the case; the current one has `until` NULL."""
+
+    __tablename__ = "case_coordinators"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime]
+    until: Mapped[datetime | None]
+    recorded_by_client: Mapped[str] = mapped_column(String(64))
+    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
+    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("uq_case_coordinators_current", "intake_id", unique=True, postgresql_where=text("until IS NULL")),
+        # The worklist filter coordinator=USERID.
+        Index("ix_case_coordinators_user", "user_id", postgresql_where=text("until IS NULL")),
+    )
+
+
+class Involvement(Base):
+    """A professional around her, recorded by staff or from a joint intake. Derived ones
+    (referrers, handoffs) are not stored: they are read from the referral and the handoffs."""
+
+    __tablename__ = "case_involvements"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    organisation: Mapped[str | None] = mapped_column(String(64))  # a known organisation's code
+    organisation_name: Mapped[str | None] = mapped_column(Text)
+    professional_name: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime]
+    until: Mapped[datetime | None]
+    recorded_at: Mapped[datetime]
+    recorded_by_client: Mapped[str] = mapped_column(String(64))
+    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
+    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
+    ended_at: Mapped[datetime | None]
+    ended_by_client: Mapped[str | None] = mapped_column(String(64))
+    ended_by_organisation: Mapped[str | None] = mapped_column(String(64))
+    ended_by_user: Mapped[str | None] = mapped_column(String(200))
+
+
+class CaseMeeting(Base):
+    __tablename__ = "case_meetings"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
+    at: Mapped[datetime]
+    participants: Mapped[list[Any]]  # personal data (names): emptied by retention
+    summary: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by_client: Mapped[str] = mapped_column(String(64))
+    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
+    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
+
+
+class Agreement(Base):
+    __tablename__ = "case_agreements"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_meetings.id"), index=True)
+    position: Mapped[int]
+    what: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date]
+    done_at: Mapped[datetime | None]
+    done_note: Mapped[str | None] = mapped_column(Text)
+    done_by_client: Mapped[str | None] = mapped_column(String(64))
+    done_by_organisation: Mapped[str | None] = mapped_column(String(64))
+    done_by_user: Mapped[str | None] = mapped_column(String(200))
+    overdue_emitted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]  # the case closed before it was done
+
+    __table_args__ = (
+        # The monitor's queue and the worklist filter: open agreements by due date.
+        Index(
+            "ix_case_agreements_open_due",
+            "due_date",
+            postgresql_where=text("done_at IS NULL AND cancelled_at IS NULL"),
+        ),
+    )
+
+
+class CaseNote(Base):
+    __tablename__ = "case_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by_client: Mapped[str] = mapped_column(String(64))
+    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
+    recorded_by_user: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,178 @@
+"""Request and response models of the case (API.md "The case")."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, EmailStr, Field, field_validator, model_validator
+
+from app.cases.vocab import InvolvementRole, InvolvementSource, TimelineType
+from app.http.schemas import ApiModel, OutModel, Page
+
+
+def _check_phone(value: str | None) -> str | None:
+    # Imported here: app.intakes.schemas shows this package's models on the intake.
+    from app.intakes.schemas import check_phone
+
+    return check_phone(value)
+
+
+Name = Field(min_length=1, max_length=200)
+OptionalPhone = Field(default=None, max_length=32)
+OptionalEmail = Field(default=None, max_length=254)
+
+
+class CoordinatorIn(ApiModel):
+    """The one person to call: an aanmeldpunt worker, or the coach of a programme taking over."""
+
+    name: str = Name
+    phone: str | None = OptionalPhone
+    email: EmailStr | None = OptionalEmail
+    user_id: str | None = Field(
+        default=None, max_length=200, description="The coordinator's user id (worklist filter)."
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return _check_phone(value)
+
+
+class CoordinatorOut(OutModel):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+    organisation: str
+    since: datetime
+
+
+class AgreementOut(OutModel):
+    id: uuid.UUID
+    meeting_id: uuid.UUID
+    what: str
+    owner: str
+    due_date: date
+    done_at: datetime | None = None
+
+
+class ParticipantIn(ApiModel):
+    """A professional taking part (a joint intake, a case meeting): a known organisation by
+    its code, or another by name."""
+
+    role: InvolvementRole
+    organisation: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9-]+$")
+    organisation_name: str | None = Field(default=None, min_length=1, max_length=200)
+    professional_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_organisation(self) -> ParticipantIn:
+        if (self.organisation is None) == (self.organisation_name is None):
+            raise ValueError("Give either 'organisation' (a known code) or 'organisationName'.")
+        return self
+
+
+class ParticipantOut(OutModel):
+    role: InvolvementRole
+    organisation: str | None = None
+    organisation_name: str | None = None
+    professional_name: str | None = None
+
+
+class InvolvementIn(ParticipantIn):
+    phone: str | None = OptionalPhone
+    email: EmailStr | None = OptionalEmail
+    since: AwareDatetime | None = Field(default=None, description="Default: now.")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return _check_phone(value)
+
+
+class InvolvementEndIn(ApiModel):
+    until: AwareDatetime
+
+
+class InvolvementOut(OutModel):
+    """Who is involved: role, organisation, name and work contact details — never the case's content."""
+
+    id: uuid.UUID
+    role: InvolvementRole
+    organisation: str | None = None
+    organisation_name: str | None = None
+    professional_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    since: datetime
+    until: datetime | None = None
+    source: InvolvementSource
+
+
+class AgreementIn(ApiModel):
+    what: str = Field(min_length=1, max_length=1000)
+    owner: str = Field(min_length=1, max_length=200, description="Who does it (a name or organisation).")
+    due_date: date
+
+
+class CaseMeetingIn(ApiModel):
+    at: AwareDatetime
+    participants: list[ParticipantIn] = Field(min_length=1, max_length=30)
+    summary: str | None = Field(default=None, max_length=4000)
+    agreements: list[AgreementIn] = Field(default_factory=list, max_length=30)
+
+
+class ActorOut(OutModel):
+    """Who did it: the organisation, its client (system) and, when the token names one, the user."""
+
+    organisation: str | None = None
+    client: str | None = None
+    user: str | None = None
+
+
+class CaseMeetingOut(OutModel):
+    id: uuid.UUID
+    at: datetime
+    participants: list[ParticipantOut]
+    summary: str | None = None
+    agreements: list[AgreementOut]
+    recorded_at: datetime
+    recorded_by: ActorOut
+
+
+class AgreementDoneIn(ApiModel):
+    at: AwareDatetime
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class NoteIn(ApiModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class NoteOut(OutModel):
+    id: uuid.UUID
+    text: str
+    recorded_at: datetime
+    recorded_by: ActorOut
+
+
+class TimelineEntryOut(OutModel):
+    at: datetime
+    type: TimelineType
+    actor: ActorOut
+    summary: str
+    details: dict[str, Any]
+
+
+class InvolvementPage(Page[InvolvementOut]):
+    """Who is involved, oldest first."""
+
+
+class CaseMeetingPage(Page[CaseMeetingOut]):
+    """Case meetings, oldest first."""
+
+
+class TimelinePage(Page[TimelineEntryOut]):
+    """The case file, oldest first."""
