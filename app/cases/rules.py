@@ -18,12 +18,13 @@ from app.cases.vocab import (
     InvolvementSource,
     TimelineType,
 )
+from app.handoffs.states import LIVE, HandoffState
 
 T = TypeVar("T")
 
-# Handoff states (app.handoffs): live ones, and those in which the programme has accepted her.
-LIVE_HANDOFF_STATES = frozenset({"offered", "accepted", "first_contact", "support_started"})
-ACCEPTED_HANDOFF_STATES = frozenset({"accepted", "first_contact", "support_started"})
+# Handoff states (app.handoffs.states): live ones, and those in which the programme has accepted her.
+LIVE_HANDOFF_STATES = LIVE
+ACCEPTED_HANDOFF_STATES = LIVE - {HandoffState.OFFERED}
 
 # The referral's roles mapped onto the involvement roles of API.md.
 REFERRER_ROLE = {
