@@ -145,7 +145,7 @@ async def end_involvement(
     responses=CREATE_ACTION,
     summary="Record a case meeting (MDO) with its agreements",
 )
-async def record_meeting(
+async def create_case_meeting(
     request: Request,
     intake_id: IntakeId,
     body: CaseMeetingIn,
@@ -167,7 +167,7 @@ async def record_meeting(
     responses=LIST | problems(404),
     summary="The case meetings, oldest first",
 )
-async def list_meetings(
+async def list_case_meetings(
     intake_id: IntakeId, principal: Staff, db: Db, limit: Limit = 50, cursor: Cursor = None
 ) -> CaseMeetingPage:
     meetings = await service.read_meetings(db, principal, intake_id)
@@ -181,7 +181,7 @@ async def list_meetings(
     responses=ACTION,
     summary="Mark an agreement done",
 )
-async def agreement_done(
+async def mark_agreement_done(
     intake_id: IntakeId,
     agreement_id: AgreementId,
     body: AgreementDoneIn,
@@ -222,7 +222,7 @@ async def add_note(
     responses=LIST | problems(404),
     summary="The case file, oldest first (staff; a programme sees its own handoff, the involvements, the coordinator)",
 )
-async def read_timeline(
+async def get_timeline(
     intake_id: IntakeId, principal: StaffOrProgramme, db: Db, limit: Limit = 50, cursor: Cursor = None
 ) -> TimelinePage:
     return await timeline.read(db, principal, intake_id, limit, cursor)
