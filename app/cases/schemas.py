@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
-from pydantic import AwareDatetime, EmailStr, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from app.cases.vocab import InvolvementRole, InvolvementSource, TimelineType
 from app.http.schemas import ApiModel, OutModel, Page
+from app.routing.schemas import ProgrammeReasons
 
 
 def _check_phone(value: str | None) -> str | None:
@@ -158,12 +158,86 @@ class NoteOut(OutModel):
     recorded_by: ActorOut
 
 
+class TimelineAgreement(OutModel):
+    id: uuid.UUID
+    what: str
+    owner: str
+    due_date: date
+
+
+class TimelineDetails(OutModel):
+    """What the entry records. One shape for every type (typed for generated clients); the
+    fields an entry type has are filled, the rest are null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # received
+    reference: str | None = None
+    source: str | None = None
+    concerns: list[str] | None = None
+    referrer_role: str | None = None
+    legal_basis: str | None = None
+    # contact_attempt, assessment
+    channel: str | None = None
+    reached: bool | None = None
+    note: str | None = None
+    recorded_at: datetime | None = None
+    location: str | None = None
+    safety_concern: bool | None = None
+    notes: str | None = None
+    # routing_recommendation, routing_decision, handoff_*
+    programme: str | None = None
+    reasons: list[str] | None = None
+    alternatives: list[ProgrammeReasons] | None = None
+    additional: list[ProgrammeReasons] | None = None
+    excluded: list[ProgrammeReasons] | None = None
+    advice: list[str] | None = None
+    router: str | None = None
+    override: bool | None = None
+    reason: str | None = None
+    handoff_id: uuid.UUID | None = None
+    organisation: str | None = None
+    # consent_*, legal_basis_changed
+    scope: str | None = None
+    obtained_at: datetime | None = None
+    method: str | None = None
+    basis: str | None = None
+    justification: str | None = None
+    requested_by: ActorOut | None = None
+    # coordinator_changed, involvement_*
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+    involvement_id: uuid.UUID | None = None
+    role: str | None = None
+    organisation_name: str | None = None
+    professional_name: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    # case_meeting, agreement_done, note
+    case_meeting_id: uuid.UUID | None = None
+    participants: list[ParticipantOut] | None = None
+    summary: str | None = None
+    agreements: list[TimelineAgreement] | None = None
+    agreement_id: uuid.UUID | None = None
+    what: str | None = None
+    owner: str | None = None
+    text: str | None = None
+    # merged, closed, deadline_breached
+    intake_id: uuid.UUID | None = None
+    close_reason: str | None = None
+    merged_into: uuid.UUID | None = None
+    phase: str | None = None
+    due_at: datetime | None = None
+
+
 class TimelineEntryOut(OutModel):
     at: datetime
     type: TimelineType
     actor: ActorOut
     summary: str
-    details: dict[str, Any]
+    details: TimelineDetails
 
 
 class InvolvementPage(Page[InvolvementOut]):

@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.cases import rules
 from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, Involvement
 from app.cases.rules import Actor, Entry
-from app.cases.schemas import ActorOut, TimelineEntryOut, TimelinePage
+from app.cases.schemas import ActorOut, TimelineDetails, TimelineEntryOut, TimelinePage
 from app.cases.vocab import TimelineType
 from app.consent.models import LegalBasisRecord
 from app.http.schemas import decode_cursor, encode_cursor
@@ -412,7 +412,7 @@ def entry_out(e: Entry) -> TimelineEntryOut:
         type=e.type,
         actor=ActorOut(organisation=e.actor.organisation, client=e.actor.client, user=e.actor.user),
         summary=e.summary,
-        details=e.details,
+        details=TimelineDetails.model_validate(e.details),
     )
 
 
