@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 ADR_RULESET ?= ../shared/adr/linter.yaml
 
-.PHONY: report-screenshot run test install lint typecheck openapi openapi-check adr-lint contract-ts pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos profile bench-cpu
+.PHONY: screenshots browser-deps report-screenshot run test install lint typecheck openapi openapi-check adr-lint contract-ts pytest worker demo bench bench-smoke wrk migrate clean fuzz chaos profile bench-cpu
 
 run: install ## start the service on 127.0.0.1:$${PORT:-8000} (embedded PostgreSQL without DATABASE_URL)
 	$(BIN)/aanmeldpunt serve
@@ -48,8 +48,16 @@ adr-lint: ## the Dutch API Design Rules ruleset, zero errors
 contract-ts: ## TypeScript types generated from the committed document (openapi-typescript, default options) type-check the walk-through
 	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate >/dev/null && npx tsc --noEmit -p .
 
-pytest: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+CHROMIUM ?= /usr/bin/chromium
+pytest: install browser-deps
+	@test -x $(CHROMIUM) || echo "*** NO BROWSER: $(CHROMIUM) is missing, so the browser tests of /aanmelden FAIL. Install it: apt-get install -y chromium (.ci/run does). ***"
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider
+
+browser-deps: ## axe-core for the browser tests, pinned in tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+
+screenshots: install browser-deps ## the form at /aanmelden (empty, errors, confirmation; phone and desktop) to docs/screenshots/
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.browser.screenshots
 
 fuzz: install ## a long Schemathesis run as every role (the bounded one is part of `make test`)
 	$(BIN)/python -m tests.fuzz --max-examples $${MAX_EXAMPLES:-300}
