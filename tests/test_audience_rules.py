@@ -70,3 +70,21 @@ def test_aanmeldpunt_hears_everything_others_nothing_without_an_intake() -> None
     assert may_hear("endpoint.disabled", "aanmeldpunt", OTHER, None)
     assert not may_hear("endpoint.disabled", "programme", PROGRAMME, None)
     assert not may_hear("intake.contacted", "programme", OTHER, facts())
+
+
+def test_referrer_hears_the_steps_of_its_view_including_first_contact_and_coordinator() -> None:
+    for event in ("handoff.first_contact", "intake.coordinator_changed", "intake.reopened", "intake.support_started"):
+        assert may_hear(event, "referrer", REFERRER, facts()), event
+        assert not may_hear(event, "referrer", REFERRER, facts(consents=withdrawn("feedback_to_referrer"))), event
+    # Not the aanmeldpunt's internal work, nor offers its view does not list.
+    for event in ("deadline.breached", "handoff.declined", "handoff.revoked", "intake.legal_basis_changed"):
+        assert not may_hear(event, "referrer", REFERRER, facts()), event
+
+
+def test_a_merged_referrer_follows_the_case_under_its_consents() -> None:
+    merged = facts(merged_referrers=frozenset({OTHER}))
+    assert may_hear("handoff.first_contact", "referrer", OTHER, merged)
+    assert not may_hear("handoff.first_contact", "referrer", OTHER, facts())
+    assert not may_hear(
+        "intake.contacted", "referrer", OTHER, replace(merged, consents=withdrawn("feedback_to_referrer"))
+    )

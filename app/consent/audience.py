@@ -8,8 +8,9 @@ Audiences:
 - the aanmeldpunt (staff, its own subscriptions): everything of its region;
 - a programme (an organisation with a live handoff): only while that handoff is live, the
   intake is open, and `share_with_programme` consent (or the meldcode basis) stands;
-- the referrer (the organisation that made the referral): only while `feedback_to_referrer`
-  consent stands — the meldcode never stands in for that;
+- the referrer (the organisation that made the referral, and the referrer of every referral
+  merged into this case): only the steps of her way to support (`REFERRER_EVENTS`), only while
+  `feedback_to_referrer` consent stands — the meldcode never stands in for that;
 - an organisation that just lost access hears once that it did (a *notice*: ids only).
 """
 
@@ -47,6 +48,25 @@ AANMELDPUNT_ONLY = frozenset(
 # The event that closes the intake still reaches a programme whose handoff is live at that
 # moment (support started): it is the last thing it hears.
 CLOSING = EventType.INTAKE_CLOSED
+# What a referrer hears: the steps its referrer's view shows (API.md, the referrer's loop).
+# Not the aanmeldpunt's internal work — deadlines, declined or revoked offers (the view does
+# not list them), consents of other scopes, the legal basis, case meetings and agreements.
+REFERRER_EVENTS = frozenset(
+    {
+        EventType.INTAKE_RECEIVED,
+        EventType.INTAKE_CONTACTED,
+        EventType.INTAKE_ASSESSED,
+        EventType.INTAKE_ROUTED,
+        EventType.HANDOFF_OFFERED,
+        EventType.HANDOFF_ACCEPTED,
+        EventType.HANDOFF_FIRST_CONTACT,
+        EventType.INTAKE_SUPPORT_STARTED,
+        EventType.HANDOFF_ENDED,
+        EventType.INTAKE_CLOSED,
+        EventType.INTAKE_REOPENED,
+        EventType.INTAKE_COORDINATOR_CHANGED,
+    }
+)
 
 
 class Party(StrEnum):
@@ -66,6 +86,11 @@ class Audience:
     handoff_organisations: frozenset[uuid.UUID]  # with a live handoff (not declined, revoked or ended)
     extra_organisations: frozenset[uuid.UUID] = frozenset()  # get this event as a notice of their lost access
     closed: bool = False
+    # Referrers of referrals merged into this case: they follow it as its own referrer does.
+    merged_referrers: frozenset[uuid.UUID] = frozenset()
+
+    def is_referrer(self, organisation_id: uuid.UUID) -> bool:
+        return organisation_id == self.referrer_organisation_id or organisation_id in self.merged_referrers
 
 
 def programme_may_read(audience: Audience, organisation_id: uuid.UUID) -> bool:
@@ -88,7 +113,7 @@ def party_of(kind: str, organisation_id: uuid.UUID, audience: Audience) -> Party
         return Party.AANMELDPUNT
     if organisation_id in audience.handoff_organisations:
         return Party.PROGRAMME
-    if organisation_id == audience.referrer_organisation_id:
+    if audience.is_referrer(organisation_id):
         return Party.REFERRER
     return Party.NONE
 
@@ -123,8 +148,8 @@ def may_hear(
         organisation_id,
     ):
         return True
-    if organisation_id == audience.referrer_organisation_id:
-        return referrer_may_follow(audience)
+    if audience.is_referrer(organisation_id):
+        return (event_type is None or event_type in REFERRER_EVENTS) and referrer_may_follow(audience)
     return False
 
 

@@ -92,6 +92,8 @@ class Intake(Base):
             "family_name_key",
             postgresql_where=text("closed_at IS NOT NULL AND erased_at IS NULL"),
         ),
+        # Referrals merged into a case: their referrers follow it (webhooks, the referrer's view).
+        Index("ix_intakes_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL")),
         # A referrer's own referrals, newest first (GET /referrals).
         Index("ix_intakes_referrer_received", "referrer_organisation_id", "received_at", "id"),
     )

@@ -50,6 +50,8 @@ class IntakeBundle:
     consents: list[ConsentRecord]
     deadlines: list[Deadline]
     handoffs: list[Handoff]
+    # Organisations whose referrals were merged into this intake (they follow it).
+    merged_referrers: frozenset[uuid.UUID] = frozenset()
 
     def decide(self, action: Action) -> Any:
         return decide(self.consents, action, self.intake.legal_basis)
@@ -62,6 +64,7 @@ class IntakeBundle:
             handoff_organisations=frozenset(h.organisation_id for h in self.handoffs if h.status in LIVE_HANDOFF),
             extra_organisations=extra,
             closed=self.intake.closed_at is not None,
+            merged_referrers=self.merged_referrers,
         )
 
     def decide_basis_for_programme(self) -> str:
@@ -325,7 +328,12 @@ async def load_bundle(db: AsyncSession, intake_id: uuid.UUID, *, for_update: boo
     handoffs = list(
         (await db.scalars(select(Handoff).where(Handoff.intake_id == intake_id).order_by(Handoff.offered_at))).all()
     )
-    return IntakeBundle(intake, consents, due, handoffs)
+    followers = await db.scalars(
+        select(Intake.referrer_organisation_id).where(
+            Intake.merged_into == intake_id, Intake.referrer_organisation_id.is_not(None)
+        )
+    )
+    return IntakeBundle(intake, consents, due, handoffs, frozenset(o for o in followers.all() if o is not None))
 
 
 async def visible_bundle(

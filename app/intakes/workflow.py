@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
@@ -496,6 +496,10 @@ async def merge(
         kept.narrative = f"{kept.narrative}\n\n{signal}" if kept.narrative else signal
     kept.possible_duplicates = [d for d in kept.possible_duplicates if d != moved.id]
     moved.merged_into = kept.id
+    # Referrals merged into this one before follow the case it now joins (one hop, always).
+    await db.execute(update(Intake).where(Intake.merged_into == moved.id).values(merged_into=kept.id))
+    if moved.referrer_organisation_id is not None:
+        target.merged_referrers = target.merged_referrers | {moved.referrer_organisation_id}
     recompute_deadlines(target, region, None)
     await revoke_live_handoffs(change_source, "intake_closed")
     close_now(change_source, "duplicate", region.retention_days)

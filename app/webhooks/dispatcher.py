@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import asyncpg
 import httpx
@@ -29,6 +30,7 @@ from app.auth.models import Organisation
 from app.config import Settings
 from app.db import session_factory
 from app.intakes import service as intakes
+from app.intakes.models import Intake
 from app.metrics import WEBHOOK_DELIVERIES
 from app.webhooks import destination
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
@@ -140,7 +142,10 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
         if event.intake_id is not None:
             # The receiver fetches details with its own token; a referrer through its referral view.
             resource = "referrals" if kind == "referrer" else "intakes"
-            data["url"] = f"{settings.public_base_url.rstrip('/')}/api/v1/{resource}/{event.intake_id}"
+            about = event.intake_id
+            if kind == "referrer":
+                about = await _own_referral(db, event.intake_id, sub.organisation_id, data)
+            data["url"] = f"{settings.public_base_url.rstrip('/')}/api/v1/{resource}/{about}"
         body = json.dumps(
             {"type": event.type, "timestamp": clock.iso_z(event.occurred_at), "data": data},
             separators=(",", ":"),
@@ -164,6 +169,28 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
             )
         )
     return jobs
+
+
+async def _own_referral(
+    db: AsyncSession, intake_id: uuid.UUID, organisation_id: uuid.UUID, data: dict[str, Any]
+) -> uuid.UUID:
+    """A referrer whose referral was merged into this case hears of the case as of its own
+    referral: the id and reference it knows, and the URL of its referrer's view."""
+    own = (
+        await db.execute(
+            select(Intake.id, Intake.reference)
+            .where(
+                Intake.referrer_organisation_id == organisation_id,
+                (Intake.id == intake_id) | (Intake.merged_into == intake_id),
+            )
+            .order_by((Intake.id == intake_id).desc(), Intake.received_at)
+            .limit(1)
+        )
+    ).first()
+    if own is None or own.id == intake_id:
+        return intake_id
+    data["intakeId"], data["reference"] = str(own.id), own.reference
+    return uuid.UUID(str(own.id))
 
 
 async def still_allowed(db: AsyncSession, job: Job) -> bool:
