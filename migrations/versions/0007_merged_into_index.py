@@ -1,7 +1,7 @@
 """index of merged referrals: their referrers follow the case they were merged into
 
 Revision ID: 0007_merged_into_index
-Revises: 0006_referrer_loop
+Revises: 0006_case
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_merged_into_index"
-down_revision: str | None = "0006_referrer_loop"
+down_revision: str | None = "0006_case"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
