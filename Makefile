@@ -73,7 +73,7 @@ bench-smoke: install wrk ## a tiny run of every benchmark, only to keep the scri
 		BENCH_RESULTS=$(VENV)/bench-smoke.json $(BIN)/python -m bench.run
 
 wrk:
-	@command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)) >/dev/null
+	@command -v wrk >/dev/null || (apt-get install -y -q -o DPkg::Lock::Timeout=600 wrk || (apt-get update -q -o DPkg::Lock::Timeout=600 && apt-get install -y -q -o DPkg::Lock::Timeout=600 wrk)) >/dev/null
 
 REPORT ?= report.html
 report-screenshot: ## render $(REPORT) (from `aanmeldpunt report`) in headless Chromium to $(REPORT:.html=.png)
