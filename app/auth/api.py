@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import select
@@ -31,8 +31,9 @@ from app.http import ratelimit
 from app.http.client_ip import rate_limit_key
 from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ, problems
+from app.http.pagination import Keyset, PageParams
 from app.http.problems import PROBLEM_JSON, Problem
-from app.http.schemas import ApiModel, OutModel, Page, decode_cursor, encode_cursor
+from app.http.schemas import ApiModel, OutModel, Page
 from app.regions.tenancy import scope
 
 public = APIRouter()
@@ -196,7 +197,7 @@ class ClientCreated(ClientOut):
 
 
 @admin.post("/organisations", status_code=201, response_model=OrganisationOut, responses={**CREATE, **problems(404)})
-async def create_organisation(body: OrganisationIn, principal: Admin, db: Db) -> Organisation:
+async def create_organisation(body: OrganisationIn, principal: Admin, db: Db) -> OrganisationOut:
     if body.region is not None and body.region != principal.region:
         # Another region is as unknown to this admin as a region that does not exist.
         raise Problem(404, "Not Found", "No region with this code.", "not-found")
@@ -205,61 +206,62 @@ async def create_organisation(body: OrganisationIn, principal: Admin, db: Db) ->
         raise Problem(409, "Conflict", "An organisation with this code exists.", "conflict")
     org = await get_or_create_organisation(db, body.code, name=body.name, kind=body.kind, region=principal.region)
     await record_admin_access(db, principal, "create")
-    return org
+    return OrganisationOut.model_validate(org, from_attributes=True)
+
+
+BY_CODE = Keyset(str)
 
 
 @admin.get("/organisations", response_model=OrganisationPage, responses=LIST)
-async def list_organisations(
-    principal: Admin, db: Db, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None
-) -> dict[str, Any]:
-    query = scope(principal).organisations().order_by(Organisation.code).limit(limit + 1)
-    if cursor:
-        (after,) = decode_cursor(cursor, str)
-        query = query.where(Organisation.code > str(after))
-    rows = list((await db.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "nextCursor": encode_cursor([rows[-1].code]) if more else None}
+async def list_organisations(principal: Admin, db: Db, page: PageParams) -> OrganisationPage:
+    query = scope(principal).organisations()
+    if (after := page.after(BY_CODE)) is not None:
+        query = query.where(Organisation.code > after[0])
+    rows = list((await db.scalars(query.order_by(Organisation.code).limit(page.fetch))).all())
+    rows, next_cursor = page.cut(rows, BY_CODE, lambda o: (o.code,))
+    return OrganisationPage(
+        items=[OrganisationOut.model_validate(o, from_attributes=True) for o in rows], next_cursor=next_cursor
+    )
 
 
 @admin.post("/clients", status_code=201, response_model=ClientCreated, responses={**CREATE, **problems(404)})
-async def create_api_client(body: ClientIn, principal: Admin, db: Db) -> dict[str, Any]:
+async def create_api_client(body: ClientIn, principal: Admin, db: Db) -> ClientCreated:
     org = await scope(principal).organisation(db, body.organisation)
     client, secret = await create_client(db, org, body.name, list(body.scopes))
     await record_admin_access(db, principal, "create")
-    return {
-        "clientId": client.client_id,
-        "clientSecret": secret,
-        "organisation": org.code,
-        "name": client.name,
-        "scopes": client.scopes,
-        "active": True,
-        "createdAt": client.created_at,
-    }
+    return ClientCreated(
+        client_id=client.client_id,
+        client_secret=secret,
+        organisation=org.code,
+        name=client.name,
+        scopes=client.scopes,
+        active=True,
+        created_at=client.created_at,
+    )
 
 
 @admin.get("/clients", response_model=ClientPage, responses=LIST)
-async def list_clients(
-    principal: Admin, db: Db, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None
-) -> dict[str, Any]:
-    query = scope(principal).clients().order_by(ApiClient.client_id).limit(limit + 1)
-    if cursor:
-        (after,) = decode_cursor(cursor, str)
-        query = query.where(ApiClient.client_id > str(after))
-    rows = (await db.execute(query)).all()
-    more = len(rows) > limit
+async def list_clients(principal: Admin, db: Db, page: PageParams) -> ClientPage:
+    query = scope(principal).clients()
+    if (after := page.after(BY_CODE)) is not None:
+        query = query.where(ApiClient.client_id > after[0])
+    rows, next_cursor = page.cut(
+        (await db.execute(query.order_by(ApiClient.client_id).limit(page.fetch))).all(),
+        BY_CODE,
+        lambda r: (r[0].client_id,),
+    )
     items = [
-        {
-            "clientId": c.client_id,
-            "organisation": code,
-            "name": c.name,
-            "scopes": c.scopes,
-            "active": c.active,
-            "createdAt": c.created_at,
-        }
-        for c, code in rows[:limit]
+        ClientOut(
+            client_id=c.client_id,
+            organisation=code,
+            name=c.name,
+            scopes=c.scopes,
+            active=c.active,
+            created_at=c.created_at,
+        )
+        for c, code in rows
     ]
-    return {"items": items, "nextCursor": encode_cursor([items[-1]["clientId"]]) if more else None}
+    return ClientPage(items=items, next_cursor=next_cursor)
 
 
 @admin.delete("/clients/{clientId}", status_code=204, responses=READ)

@@ -24,7 +24,7 @@ from app.cases.rules import Actor, Entry
 from app.cases.schemas import ActorOut, TimelineDetails, TimelineEntryOut, TimelinePage
 from app.cases.vocab import TimelineType
 from app.consent.models import LegalBasisRecord
-from app.http.schemas import decode_cursor, encode_cursor
+from app.http.pagination import Keyset, Pagination
 from app.intakes.models import Assessment, Contact, Intake
 from app.intakes.service import IntakeBundle, visible_bundle
 from app.webhooks.models import Event
@@ -34,16 +34,16 @@ SYSTEM = Actor(organisation=None, client="system")
 _RANK = {t: i for i, t in enumerate(TimelineType)}
 
 
+# (moment, tiebreak key) of the last item of a page: app.http.pagination's typed cursor.
+BY_MOMENT = Keyset(AwareDatetime, str)
+
+
 def page_of(
     items: Sequence[T], key: Callable[[T], tuple[datetime, str]], limit: int, cursor: str | None
 ) -> tuple[list[T], str | None]:
     """A page of items ordered by `key`, and the cursor of the next page (None at the end)."""
-    after = decode_cursor(cursor, AwareDatetime, str) if cursor else None
-    page, more = rules.page_after(items, key, after, limit)
-    if not more:
-        return page, None
-    moment, tiebreak = key(page[-1])
-    return page, encode_cursor([moment.isoformat(), tiebreak])
+    page, more = rules.page_after(items, key, Pagination(limit, cursor).after(BY_MOMENT), limit)
+    return page, (BY_MOMENT.encode(key(page[-1])) if more and page else None)
 
 
 def _entry(

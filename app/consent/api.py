@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 from sqlalchemy import select
@@ -19,7 +19,8 @@ from app.consent.models import LegalBasisRecord
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasisSource, LegalBasisStatus
 from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
-from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cursor, encode_cursor
+from app.http.pagination import Keyset, Pagination, page_params
+from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber
 from app.intakes.api import etag
 from app.intakes.schemas import ConsentOut
 from app.intakes.service import IntakeBundle, consent_view, visible_bundle
@@ -29,6 +30,7 @@ router = APIRouter(tags=["Toestemming en audit"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
 ConsentId = Annotated[uuid.UUID, Path(alias="consentId", description="Consent record id (UUID)")]
 LegalBasisId = Annotated[uuid.UUID, Path(alias="legalBasisId", description="Legal basis record id (UUID)")]
+BY_SEQ = Keyset(SequenceNumber)
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=100, description="The ETag you read; 412 when the intake changed since."),
@@ -243,31 +245,15 @@ async def access_log(
     intake_id: IntakeId,
     principal: Staff,
     db: Db,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+    page: Annotated[Pagination, page_params(default=100, maximum=500)],
+) -> AccessLogPage:
     bundle = await visible_bundle(db, principal, intake_id)
     query = select(AccessLogEntry).where(AccessLogEntry.intake_id == intake_id)
-    if cursor:
-        (after,) = decode_cursor(cursor, SequenceNumber)
-        query = query.where(AccessLogEntry.seq > after)
-    rows = list((await db.scalars(query.order_by(AccessLogEntry.seq).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    if (after := page.after(BY_SEQ)) is not None:
+        query = query.where(AccessLogEntry.seq > after[0])
+    rows = list((await db.scalars(query.order_by(AccessLogEntry.seq).limit(page.fetch))).all())
+    rows, next_cursor = page.cut(rows, BY_SEQ, lambda entry: (entry.seq,))
     await audit.record(db, principal, "access_log_read", [(intake_id, bundle.access_basis())])
-    return {
-        "items": [
-            {
-                "seq": r.seq,
-                "at": r.at,
-                "action": r.action,
-                "clientId": r.client_id,
-                "organisation": r.organisation,
-                "userId": r.user_id,
-                "basis": r.basis,
-                "emergency": r.emergency,
-            }
-            for r in rows
-        ],
-        "nextCursor": encode_cursor([rows[-1].seq]) if more else None,
-    }
+    return AccessLogPage(
+        items=[AccessLogRow.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor
+    )

@@ -13,7 +13,7 @@ from app import clock
 from app.auth.deps import Staff
 from app.db import Db
 from app.deadlines.models import Deadline
-from app.deadlines.policy import Facts, compute, situations
+from app.deadlines.policy import DeadlinePhase, Facts, compute, situations
 from app.deadlines.report import Row, summarise
 from app.deadlines.service import calendar_for
 from app.http.openapi_docs import LIST, problems
@@ -22,7 +22,7 @@ from app.http.schemas import ApiModel, OutModel
 from app.intakes.models import Intake
 from app.intakes.schemas import Pregnancy
 from app.intakes.validation import pregnancy_problems
-from app.regions.config import RegionConfig, RegionPolicy
+from app.regions.config import RegionConfig, RegionPolicy, Situation
 from app.regions.tenancy import caller_region, draft_region
 
 router = APIRouter(tags=["Termijnen"])
@@ -40,14 +40,16 @@ class DeadlineSimulationIn(ApiModel):
 
 
 class SimulatedDeadline(OutModel):
-    phase: str
+    phase: DeadlinePhase
     due_at: datetime
     approaching_at: datetime
     working_days: int
 
 
 class DeadlineSimulation(OutModel):
-    situations: list[str] = Field(description="The policy rows that matched; the strictest number per phase wins.")
+    situations: list[Situation] = Field(
+        description="The policy rows that matched; the strictest number per phase wins."
+    )
     deadlines: list[SimulatedDeadline]
     policy_version: int | None = Field(description="The version used; null for a draft.")
     in_force: DeadlineSimulation | None = Field(
@@ -56,7 +58,7 @@ class DeadlineSimulation(OutModel):
 
 
 class PhaseFigures(OutModel):
-    phase: str
+    phase: DeadlinePhase
     due: int
     met_on_time: int
     met_late: int

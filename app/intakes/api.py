@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -22,8 +22,8 @@ from app.db import Db
 from app.http.idempotency import Idempotency
 from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ, problems
+from app.http.pagination import Keyset, PageParams
 from app.http.problems import invalid, language, not_found
-from app.http.schemas import decode_cursor, encode_cursor
 from app.i18n import messages
 from app.intakes import self_registration, service
 from app.intakes.lifecycle import IntakeStatus
@@ -32,6 +32,7 @@ from app.intakes.programme_view import ProgrammeIntakeView, programme_view
 from app.intakes.referrer_view import ReferralPage, ReferralView, referrer_view, referrer_views
 from app.intakes.schemas import (
     IntakePage,
+    IntakeSummary,
     IntakeView,
     ReferralIn,
     SelfRegistrationAccepted,
@@ -43,6 +44,8 @@ from app.regions.tenancy import caller_region
 
 router = APIRouter()
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
+NEWEST_FIRST = Keyset(AwareDatetime, uuid.UUID)  # (receivedAt, id) of the last referral
+MOST_URGENT_FIRST = Keyset(AwareDatetime | None, uuid.UUID)  # (nextDeadlineAt, id); no deadline sorts last
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=255, description="Makes a retry safe for 24 h."),
@@ -137,36 +140,33 @@ async def create_self_registration(
 async def list_referrals(
     principal: Annotated[Principal, Depends(require("referrals:read"))],
     db: Db,
+    page: PageParams,
     status: Annotated[IntakeStatus | None, Query(description="Only referrals whose view shows this status.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ReferralPage:
     query = select(Intake).where(
         Intake.referrer_organisation_id == principal.organisation_id, Intake.region == principal.region
     )
-    if cursor:
-        after_moment, after_uuid = decode_cursor(cursor, AwareDatetime, uuid.UUID)
+    if (after := page.after(NEWEST_FIRST)) is not None:
+        after_moment, after_uuid = after
         query = query.where(
             or_(Intake.received_at < after_moment, and_(Intake.received_at == after_moment, Intake.id < after_uuid))
         )
     query = query.order_by(Intake.received_at.desc(), Intake.id.desc())
     # The status filter is on the view (consent decides what it shows), so it is applied to
     # built views, a batch at a time, until the page is full or the referrals run out.
-    batch = limit + 1 if status is None else max(limit + 1, 200)
+    batch = page.fetch if status is None else max(page.fetch, 200)
     found: list[tuple[Intake, ReferralView]] = []
     offset = 0
-    while len(found) <= limit:
+    while len(found) < page.fetch:
         rows = list((await db.scalars(query.offset(offset).limit(batch))).all())
         views = await referrer_views(db, rows)
         found += [(r, v) for r, v in zip(rows, views, strict=True) if status is None or v.status == status]
         if len(rows) < batch:
             break
         offset += batch
-    more = len(found) > limit
-    found = found[:limit]
+    found, next_cursor = page.cut(found, NEWEST_FIRST, lambda pair: (pair[0].received_at, pair[0].id))
     bases = [(r.id, "feedback_to_referrer" if v.feedback else "referrer_receipt") for r, v in found]
     await audit.record(db, principal, "search", bases)
-    next_cursor = encode_cursor([found[-1][0].received_at.isoformat(), str(found[-1][0].id)]) if more else None
     return ReferralPage(items=[v for _, v in found], next_cursor=next_cursor)
 
 
@@ -205,6 +205,7 @@ async def get_referral(
 async def list_intakes(
     principal: Staff,
     db: Db,
+    page: PageParams,
     status: Annotated[IntakeStatus | None, Query(description="Only this status (default: every open intake).")] = None,
     programme: Annotated[str | None, Query(max_length=64, description="Decided programme code.")] = None,
     source: Annotated[IntakeSource | None, Query()] = None,
@@ -219,9 +220,7 @@ async def list_intakes(
     agreements_overdue: Annotated[
         bool | None, Query(alias="agreementsOverdue", description="Only cases with an open agreement past its date.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> dict[str, Any]:
+) -> IntakePage:
     now = clock.now()
     query = select(*WORKLIST_COLUMNS).where(Intake.region == principal.region)
     if status == IntakeStatus.CLOSED:
@@ -262,8 +261,8 @@ async def list_intakes(
             .exists()
         )
         query = query.where(late if agreements_overdue else ~late)
-    if cursor:
-        after_moment, after_uuid = decode_cursor(cursor, AwareDatetime | None, uuid.UUID)
+    if (after := page.after(MOST_URGENT_FIRST)) is not None:
+        after_moment, after_uuid = after
         if after_moment is None:
             query = query.where(Intake.next_deadline_at.is_(None), Intake.id > after_uuid)
         else:
@@ -274,39 +273,33 @@ async def list_intakes(
                     Intake.next_deadline_at.is_(None),
                 )
             )
-    query = query.order_by(Intake.next_deadline_at.asc().nulls_last(), Intake.id).limit(limit + 1)
-    rows = list((await db.execute(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    query = query.order_by(Intake.next_deadline_at.asc().nulls_last(), Intake.id).limit(page.fetch)
+    rows, next_cursor = page.cut(
+        list((await db.execute(query)).all()), MOST_URGENT_FIRST, lambda i: (i.next_deadline_at, i.id)
+    )
     items = [
-        {
-            "id": i.id,
-            "reference": i.reference,
-            "status": i.status,
-            "source": i.source,
-            "receivedAt": i.received_at,
-            "displayName": f"{i.client.get('givenName', '')} {i.client.get('familyName', '')}".strip()
+        IntakeSummary(
+            id=i.id,
+            reference=i.reference,
+            status=i.status,
+            source=i.source,
+            received_at=i.received_at,
+            display_name=f"{i.client.get('givenName', '')} {i.client.get('familyName', '')}".strip()
             if i.client
             else None,
-            "pregnant": bool(i.pregnancy.get("pregnant")),
-            "safetyConcern": i.safety_concern,
-            "vulnerability": i.vulnerability,
-            "decidedProgramme": i.decided_programme,
-            "nextDeadlineAt": i.next_deadline_at,
-            "overdue": i.next_deadline_at is not None and i.next_deadline_at < now,
-        }
+            pregnant=bool(i.pregnancy.get("pregnant")),
+            safety_concern=i.safety_concern,
+            vulnerability=i.vulnerability,
+            decided_programme=i.decided_programme,
+            next_deadline_at=i.next_deadline_at,
+            overdue=i.next_deadline_at is not None and i.next_deadline_at < now,
+        )
         for i in rows
     ]
     await audit.record(
         db, principal, "search", [(i.id, "processing" if i.legal_basis == "consent" else i.legal_basis) for i in rows]
     )
-    next_cursor = None
-    if more:
-        last = rows[-1]
-        next_cursor = encode_cursor(
-            [last.next_deadline_at.isoformat() if last.next_deadline_at else None, str(last.id)]
-        )
-    return {"items": items, "nextCursor": next_cursor}
+    return IntakePage(items=items, next_cursor=next_cursor)
 
 
 @router.get(

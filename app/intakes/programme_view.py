@@ -22,11 +22,14 @@ from typing import Any
 from pydantic import ConfigDict
 
 from app import clock
+from app.consent.rules import LegalBasis
 from app.deadlines.policy import days_pregnant_fmt
 from app.handoffs.models import Handoff
 from app.http.schemas import OutModel
 from app.intakes.schemas import ConcernOut, PregnancyOut
 from app.intakes.service import IntakeBundle, concern_list
+from app.intakes.vocab import ContactPreference
+from app.vocab import VulnerabilityLevel
 
 
 class ProgrammeAddress(OutModel):
@@ -73,14 +76,14 @@ class ProgrammeIntakeView(OutModel):
 
     id: uuid.UUID
     reference: str
-    legal_basis: str
+    legal_basis: LegalBasis
     client: ProgrammeClient | None
-    contact_preference: str | None = None
+    contact_preference: ContactPreference | None = None
     pregnancy: PregnancyOut
     children: list[ProgrammeChild]
     concerns: list[ConcernOut]
     safety_concern: bool
-    vulnerability: str
+    vulnerability: VulnerabilityLevel
     handoffs: list[ProgrammeHandoff]
 
 

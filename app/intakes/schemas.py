@@ -17,9 +17,10 @@ from app.cases.schemas import AgreementOut, CoordinatorOut
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
 from app.deadlines.policy import DeadlinePhase, DeadlineState
 from app.http.schemas import ApiModel, OutModel, Page
-from app.intakes.vocab import ConcernSource, ContactPreference, ReferrerRole
+from app.intakes.lifecycle import CloseReason, IntakeStatus
+from app.intakes.vocab import ConcernSource, ContactPreference, IntakeSource, ReferrerRole
 from app.routing.schemas import RecommendationOut
-from app.vocab import ConcernCode
+from app.vocab import ConcernCode, VulnerabilityLevel
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$")
 
@@ -235,10 +236,10 @@ class DeadlineOut(OutModel):
 
 class ConsentOut(OutModel):
     id: uuid.UUID
-    scope: str
+    scope: ConsentScope
     given: bool
     obtained_at: datetime
-    method: str
+    method: ConsentMethod
     recorded_at: datetime
     recorded_by: str
     withdraws: uuid.UUID | None = None
@@ -321,11 +322,11 @@ class RoutingOut(OutModel):
 class IntakeView(OutModel):
     id: uuid.UUID
     reference: str
-    status: str
-    source: str
+    status: IntakeStatus
+    source: IntakeSource
     received_at: datetime
     referrer_organisation: str | None = None
-    legal_basis: str
+    legal_basis: LegalBasis
     client: ClientDetails | None
     pregnancy: PregnancyOut
     children: list[ChildOut]
@@ -333,9 +334,9 @@ class IntakeView(OutModel):
     safety_concern: bool
     narrative: str | None = None
     message: str | None = None
-    contact_preference: str | None = None
+    contact_preference: ContactPreference | None = None
     referrer: ReferrerOut | None = None
-    vulnerability: str
+    vulnerability: VulnerabilityLevel
     deadlines: list[DeadlineOut]
     next_deadline_at: datetime | None = None
     consents: list[ConsentOut]
@@ -349,7 +350,7 @@ class IntakeView(OutModel):
     later_intakes: list[uuid.UUID] = Field(
         default_factory=list, description="Intakes received for her after this one was closed (she came back)."
     )
-    close_reason: str | None = None
+    close_reason: CloseReason | None = None
     closed_at: datetime | None = None
     erased: bool = False
     coordinator: CoordinatorOut | None = Field(default=None, description="The one person to call (app.cases).")
@@ -363,13 +364,13 @@ class IntakeSummary(OutModel):
 
     id: uuid.UUID
     reference: str
-    status: str
-    source: str
+    status: IntakeStatus
+    source: IntakeSource
     received_at: datetime
     display_name: str | None
     pregnant: bool
     safety_concern: bool
-    vulnerability: str
+    vulnerability: VulnerabilityLevel
     decided_programme: str | None = None
     next_deadline_at: datetime | None = None
     overdue: bool

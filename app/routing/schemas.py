@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.http.schemas import OutModel
+from app.vocab import VulnerabilityLevel
 
 
 class ProgrammeReasons(OutModel):
@@ -16,7 +17,7 @@ class RecommendationOut(OutModel):
     programme: str | None
     router: str
     rules_version: str
-    vulnerability: str
+    vulnerability: VulnerabilityLevel
     # Empty after erasure: the reasons name ages, weeks and dates (DOMAIN.md, Retention).
     reasons: list[str] = Field(default_factory=list)
     alternatives: list[ProgrammeReasons] = Field(default_factory=list)

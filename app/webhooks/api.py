@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query, Request
@@ -24,8 +24,9 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ, problems
+from app.http.pagination import Keyset, PageParams
 from app.http.problems import invalid, not_found
-from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber, decode_cursor, encode_cursor
+from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber
 from app.intakes import service as intakes
 from app.regions.tenancy import scope
 from app.vocab import EventType
@@ -36,6 +37,8 @@ from app.webhooks.signing import new_secret
 
 router = APIRouter(tags=["Webhooks"])
 SubscriptionId = Annotated[uuid.UUID, Path(alias="id", description="Subscription id (UUID)")]
+BY_ID = Keyset(uuid.UUID)
+BY_SEQ = Keyset(SequenceNumber)
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=len(EventType))]
 
 
@@ -172,20 +175,20 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-async def _view(db: AsyncSession, sub: Subscription) -> dict[str, Any]:
+async def _view(db: AsyncSession, sub: Subscription) -> SubscriptionOut:
     code = await db.scalar(select(Organisation.code).where(Organisation.id == sub.organisation_id))
-    return {
-        "id": sub.id,
-        "url": sub.url,
-        "eventTypes": sub.event_types,
-        "organisation": code,
-        "description": sub.description,
-        "enabled": sub.enabled,
-        "disabledReason": sub.disabled_reason,
-        "failingSince": sub.failing_since,
-        "createdAt": sub.created_at,
-        "updatedAt": sub.updated_at,
-    }
+    return SubscriptionOut(
+        id=sub.id,
+        url=sub.url,
+        event_types=sub.event_types,
+        organisation=code or "",
+        description=sub.description,
+        enabled=sub.enabled,
+        disabled_reason=sub.disabled_reason,
+        failing_since=sub.failing_since,
+        created_at=sub.created_at,
+        updated_at=sub.updated_at,
+    )
 
 
 async def _get(
@@ -224,7 +227,7 @@ async def create_subscription(request: Request, body: SubscriptionIn, principal:
     db.add(sub)
     await db.flush()
     await audit.record_admin_access(db, principal, "webhook subscription created")
-    view = SubscriptionCreated.model_validate({**await _view(db, sub), "secret": sub.secret})
+    view = SubscriptionCreated(**dict(await _view(db, sub)), secret=sub.secret)
     return JSONResponse(
         view.model_dump(mode="json", by_alias=True),
         status_code=201,
@@ -233,27 +236,17 @@ async def create_subscription(request: Request, body: SubscriptionIn, principal:
 
 
 @router.get("/webhook-subscriptions", response_model=SubscriptionPage, responses=LIST, summary="All subscriptions")
-async def list_subscriptions(
-    principal: Admin,
-    db: Db,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+async def list_subscriptions(principal: Admin, db: Db, page: PageParams) -> SubscriptionPage:
     query = scope(principal).subscriptions()
-    if cursor:
-        (after,) = decode_cursor(cursor, uuid.UUID)
-        query = query.where(Subscription.id > after)
-    rows = list((await db.scalars(query.order_by(Subscription.id).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [await _view(db, s) for s in rows],
-        "nextCursor": encode_cursor([str(rows[-1].id)]) if more else None,
-    }
+    if (after := page.after(BY_ID)) is not None:
+        query = query.where(Subscription.id > after[0])
+    rows = list((await db.scalars(query.order_by(Subscription.id).limit(page.fetch))).all())
+    rows, next_cursor = page.cut(rows, BY_ID, lambda sub: (sub.id,))
+    return SubscriptionPage(items=[await _view(db, sub) for sub in rows], next_cursor=next_cursor)
 
 
 @router.get("/webhook-subscriptions/{id}", response_model=SubscriptionOut, responses=READ, summary="One subscription")
-async def get_subscription(subscription_id: SubscriptionId, principal: Admin, db: Db) -> dict[str, Any]:
+async def get_subscription(subscription_id: SubscriptionId, principal: Admin, db: Db) -> SubscriptionOut:
     return await _view(db, await _get(db, principal, subscription_id))
 
 
@@ -265,7 +258,7 @@ async def get_subscription(subscription_id: SubscriptionId, principal: Admin, db
 )
 async def change_subscription(
     request: Request, subscription_id: SubscriptionId, body: SubscriptionChange, principal: Admin, db: Db
-) -> dict[str, Any]:
+) -> SubscriptionOut:
     if body.url is not None:
         await check_destination(body.url, request.app.state.settings)
     sub = await _get(db, principal, subscription_id, lock=True)
@@ -299,7 +292,7 @@ async def delete_subscription(subscription_id: SubscriptionId, principal: Admin,
     responses=ACTION,
     summary="New secret; the old one keeps signing during the overlap",
 )
-async def rotate_secret(request: Request, subscription_id: SubscriptionId, principal: Admin, db: Db) -> dict[str, Any]:
+async def rotate_secret(request: Request, subscription_id: SubscriptionId, principal: Admin, db: Db) -> SecretRotated:
     sub = await _get(db, principal, subscription_id, lock=True)
     settings: Settings = request.app.state.settings
     now = clock.now()
@@ -309,7 +302,7 @@ async def rotate_secret(request: Request, subscription_id: SubscriptionId, princ
     sub.updated_at = now
     await db.flush()
     await audit.record_admin_access(db, principal, "webhook secret rotated")
-    return {"secret": sub.secret, "previousSecretUntil": sub.previous_secret_until}
+    return SecretRotated(secret=sub.secret, previous_secret_until=sub.previous_secret_until)
 
 
 @router.get(
@@ -322,10 +315,9 @@ async def list_deliveries(
     subscription_id: SubscriptionId,
     principal: Admin,
     db: Db,
-    status: Annotated[str | None, Query(pattern="^(pending|delivered|failed|suppressed)$")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
+    page: PageParams,
+    status: Annotated[DeliveryStatus | None, Query()] = None,
+) -> DeliveryPage:
     await _get(db, principal, subscription_id)
     query = (
         select(Delivery, Event.type)
@@ -334,12 +326,10 @@ async def list_deliveries(
     )
     if status:
         query = query.where(Delivery.status == status)
-    if cursor:
-        (before,) = decode_cursor(cursor, SequenceNumber)
-        query = query.where(Delivery.event_seq < before)
-    rows = (await db.execute(query.order_by(Delivery.event_seq.desc()).limit(limit + 1))).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
+    if (before := page.after(BY_SEQ)) is not None:
+        query = query.where(Delivery.event_seq < before[0])
+    found = (await db.execute(query.order_by(Delivery.event_seq.desc()).limit(page.fetch))).all()
+    rows, next_cursor = page.cut(found, BY_SEQ, lambda row: (row[0].event_seq,))
     attempts: dict[uuid.UUID, list[DeliveryAttempt]] = {}
     if rows:
         for attempt in (
@@ -351,30 +341,21 @@ async def list_deliveries(
         ).all():
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
     items = [
-        {
-            "id": d.id,
-            "eventId": d.event_id,
-            "eventType": event_type,
-            "status": d.status,
-            "attempts": d.attempts,
-            "nextAttemptAt": d.next_attempt_at,
-            "lastStatusCode": d.last_status_code,
-            "createdAt": d.created_at,
-            "finishedAt": d.finished_at,
-            "history": [
-                {
-                    "attemptedAt": a.attempted_at,
-                    "statusCode": a.status_code,
-                    "durationMs": a.duration_ms,
-                    "responseExcerpt": a.response_excerpt,
-                    "error": a.error,
-                }
-                for a in attempts.get(d.id, [])
-            ],
-        }
+        DeliveryOut(
+            id=d.id,
+            event_id=d.event_id,
+            event_type=event_type,
+            status=d.status,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at,
+            last_status_code=d.last_status_code,
+            created_at=d.created_at,
+            finished_at=d.finished_at,
+            history=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts.get(d.id, [])],
+        )
         for d, event_type in rows
     ]
-    return {"items": items, "nextCursor": encode_cursor([rows[-1][0].event_seq]) if more else None}
+    return DeliveryPage(items=items, next_cursor=next_cursor)
 
 
 @router.post(
@@ -383,7 +364,7 @@ async def list_deliveries(
     responses=ACTION,
     summary="Send again every event since a moment that this subscription may see",
 )
-async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Admin, db: Db) -> dict[str, Any]:
+async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Admin, db: Db) -> ReplayResult:
     sub = await _get(db, principal, subscription_id)
     kind = await db.scalar(select(Organisation.kind).where(Organisation.id == sub.organisation_id)) or ""
     events = (
@@ -435,4 +416,4 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
             )
         )
     await audit.record_admin_access(db, principal, f"webhook replay queued {len(rows)}")
-    return {"queued": len(rows)}
+    return ReplayResult(queued=len(rows))
