@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AccessLogEntry
+from app.auth.models import Organisation
 from tests.helpers import auth_for, referral, seed_programmes
 from tests.test_consent_flow import consent_id
 from tests.test_lifecycle import act, now_iso
@@ -234,3 +235,37 @@ async def test_merged_referral_follows_the_surviving_case(client, actors) -> Non
     await act(client, staff, withdraw, {"at": now_iso()}, expect=201)
     view = await follower()
     assert view["status"] == "received" and view["feedback"] is False and view["programmes"] == []
+
+
+async def test_contact_person_is_the_coordinator(client, db, actors) -> None:
+    staff, mvr, referrer = actors["staff"], actors["mvr"], actors["referrer"]
+    posted = (await client.post("/api/v1/referrals", json=referral(), headers=referrer)).json()
+    assert posted["contactPerson"] is None
+    base = f"/api/v1/intakes/{posted['id']}"
+    coordinator = {"name": "Karin Bakker", "phone": "010 123 4567", "email": "karin@aanmeldpunt.example"}
+    r = await client.put(f"{base}/coordinator", json=coordinator, headers=staff)
+    assert r.status_code == 200, r.text
+    hub = await db.scalar(select(Organisation.name).where(Organisation.code == "aanmeldpunt-rotterdam"))
+    expected = {"name": "Karin Bakker", "phone": "+31101234567", "organisation": hub}
+    got = (await client.get(f"/api/v1/referrals/{posted['id']}", headers=referrer)).json()
+    assert got["contactPerson"] == expected and await listed(client, referrer, posted["id"]) == got
+    # The coach of an accepted handoff takes over: the referrer's one person to call follows.
+    await act(client, staff, f"{base}/contacts", {"at": now_iso(), "channel": "phone", "reached": True})
+    await act(client, staff, f"{base}/routing", {"programme": "moeders-van-rotterdam"})
+    handoff = await act(client, staff, f"{base}/handoffs", expect=201)
+    await act(client, mvr, f"/api/v1/handoffs/{handoff['id']}/accept")
+    r = await client.put(f"{base}/coordinator", json={"name": "Coach Fatima", "phone": "0612345678"}, headers=mvr)
+    assert r.status_code == 200, r.text
+    got = (await client.get(f"/api/v1/referrals/{posted['id']}", headers=referrer)).json()
+    coach = await db.scalar(select(Organisation.name).where(Organisation.code == "moeders-van-rotterdam"))
+    assert got["contactPerson"] == {"name": "Coach Fatima", "phone": "+31612345678", "organisation": coach}
+    # A merged referral's referrer gets the same person to call; without feedback consent, nobody.
+    merged = (await client.post("/api/v1/referrals", json=referral(), headers=actors["referrer2"])).json()
+    await act(client, staff, f"/api/v1/intakes/{merged['id']}/merge", {"into": posted["id"]})
+    follower = (await client.get(f"/api/v1/referrals/{merged['id']}", headers=actors["referrer2"])).json()
+    assert follower["contactPerson"] == got["contactPerson"]
+    intake = (await client.get(base, headers=staff)).json()
+    withdraw = f"{base}/consents/{consent_id(intake, 'feedback_to_referrer')}/withdraw"
+    await act(client, staff, withdraw, {"at": now_iso()}, expect=201)
+    for headers, intake_id in ((referrer, posted["id"]), (actors["referrer2"], merged["id"])):
+        assert (await client.get(f"/api/v1/referrals/{intake_id}", headers=headers)).json()["contactPerson"] is None

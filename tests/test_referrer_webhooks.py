@@ -82,3 +82,28 @@ async def test_a_merged_referrer_hears_the_surviving_case_as_its_own_referral(
     await act(client, staff, f"{base}/close", {"reason": "support_started"})
     await drain(settings, rounds=1)
     assert len(receiver.of("merged")) == len(heard) and len(receiver.of("kept")) == len(own)
+
+
+async def test_the_referrer_hears_the_coordinator_change_without_personal_data(
+    client, settings, receiver, actors
+) -> None:
+    admin, staff = actors["admin"], actors["staff"]
+    await subscribe(client, admin, receiver, "ok", "kept", "verloskundigen-zuid", types=TYPES)
+    kept = (await client.post("/api/v1/referrals", json=referral(), headers=actors["referrer"])).json()
+    base = f"/api/v1/intakes/{kept['id']}"
+    coordinator = {"name": "Karin Bakker", "phone": "010 123 4567", "email": "karin@aanmeldpunt.example"}
+    r = await client.put(f"{base}/coordinator", json=coordinator, headers=staff)
+    assert r.status_code == 200, r.text
+    await drain(settings, rounds=1)
+    heard = receiver.of("kept")
+    assert [a.body["type"] for a in heard] == ["intake.received", "intake.coordinator_changed"]
+    for secret in ("Karin", "Bakker", "1234567", "karin@"):
+        assert secret not in heard[1].raw.decode()
+    # Without feedback consent it is not sent.
+    intake = (await client.get(base, headers=staff)).json()
+    withdraw = f"{base}/consents/{consent_id(intake, 'feedback_to_referrer')}/withdraw"
+    await act(client, staff, withdraw, {"at": now_iso()}, expect=201)
+    r = await client.put(f"{base}/coordinator", json={"name": "Iemand Anders"}, headers=staff)
+    assert r.status_code == 200, r.text
+    await drain(settings, rounds=1)
+    assert len(receiver.of("kept")) == 2

@@ -24,6 +24,8 @@ from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import Organisation
+from app.cases.models import CoordinatorAssignment
 from app.consent.models import ConsentRecord
 from app.consent.rules import Action, decide
 from app.handoffs.models import Handoff
@@ -51,11 +53,11 @@ class ReferralProgramme(OutModel):
 
 
 class ContactPerson(OutModel):
-    """The case's coordinator: the one person to call about her."""
+    """The case's coordinator: the one person to call about her (work contact details)."""
 
     name: str | None = None
     phone: str | None = None
-    organisation: str | None = None
+    organisation: str | None = Field(default=None, description="The name of the coordinator's organisation.")
 
 
 class ReferralDates(OutModel):
@@ -201,6 +203,15 @@ async def referrer_views(db: AsyncSession, referrals: Sequence[Intake]) -> list[
     )
     for intake_id, at in assessments.all():
         progress[intake_id].assessed_at = at
+    coordinators = await db.execute(
+        select(
+            CoordinatorAssignment.intake_id, CoordinatorAssignment.name, CoordinatorAssignment.phone, Organisation.name
+        )
+        .outerjoin(Organisation, Organisation.code == CoordinatorAssignment.organisation)
+        .where(CoordinatorAssignment.intake_id.in_(ids), CoordinatorAssignment.until.is_(None))
+    )
+    for intake_id, name, phone, organisation in coordinators.all():
+        progress[intake_id].contact_person = ContactPerson(name=name, phone=phone, organisation=organisation)
     codes = {h.programme for p in progress.values() for h in p.handoffs}
     names: dict[str, str] = {}
     if codes:
