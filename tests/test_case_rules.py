@@ -155,3 +155,25 @@ def test_order_and_pages_cover_everything_once() -> None:
     assert more and [e.key for e in first] == ["received", "a"]
     rest, more = rules.page_after(entries, key, key(first[-1]), 2)
     assert not more and [e.key for e in rest] == ["b"]
+
+
+@pytest.mark.parametrize(
+    ("event", "programme", "referrer"),
+    [
+        ("intake.coordinator_changed", True, True),  # the usual audience rule
+        ("intake.involvement_added", False, False),  # the case's working events: aanmeldpunt only
+        ("intake.involvement_ended", False, False),
+        ("intake.case_meeting_recorded", False, False),
+        ("intake.note_added", False, False),
+        ("agreement.done", False, False),
+        ("agreement.overdue", False, False),
+    ],
+)
+def test_who_hears_the_case_events(event: str, programme: bool, referrer: bool) -> None:
+    from app.consent.audience import Audience, may_hear
+    from tests.test_audience_rules import ALL_SCOPES, PROGRAMME, REFERRER
+
+    audience = Audience(REFERRER, "consent", ALL_SCOPES, frozenset({PROGRAMME}))
+    assert may_hear(event, "aanmeldpunt", uuid.uuid4(), audience)
+    assert may_hear(event, "programme", PROGRAMME, audience) is programme
+    assert may_hear(event, "referrer", REFERRER, audience) is referrer
