@@ -358,3 +358,18 @@ async def test_self_registration_has_no_referrer_involvement(client, actors) -> 
     assert involved == {"items": [], "nextCursor": None}
     timeline = (await client.get(f"/api/v1/intakes/{intake_id}/timeline", headers=actors["staff"])).json()["items"]
     assert timeline[0]["actor"]["organisation"] == "self"
+
+
+async def test_timeline_shows_a_closed_and_reopened_case(client, actors) -> None:
+    staff = actors["staff"]
+    base = f"/api/v1/intakes/{await new_case(client, actors)}"
+    await act(client, staff, f"{base}/close", {"reason": "unreachable", "note": "Drie keer gebeld."})
+    closed = (await client.get(f"{base}/timeline", headers=staff)).json()["items"]
+    assert closed[-1]["type"] == "closed" and closed[-1]["details"]["closeReason"] == "unreachable"
+    await act(client, staff, f"{base}/reopen", {"reason": "Ze belde zelf terug."})
+    entries = (await client.get(f"{base}/timeline", headers=staff)).json()["items"]
+    again = entries[-1]
+    assert again["type"] == "reopened" and again["details"]["reason"] == "Ze belde zelf terug."
+    assert (
+        again["details"]["closeReason"] == "unreachable" and again["actor"]["organisation"] == "aanmeldpunt-rotterdam"
+    )

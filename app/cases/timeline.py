@@ -25,9 +25,8 @@ from app.cases.schemas import ActorOut, TimelineDetails, TimelineEntryOut, Timel
 from app.cases.vocab import TimelineType
 from app.consent.models import LegalBasisRecord
 from app.http.pagination import Keyset, Pagination
-from app.intakes.models import Assessment, Contact, Intake
+from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import IntakeBundle, visible_bundle
-from app.webhooks.models import Event
 
 T = TypeVar("T")
 SYSTEM = Actor(organisation=None, client="system")
@@ -95,11 +94,12 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
     merged = (
         await db.execute(select(Intake.id, Intake.reference, Intake.closed_at).where(Intake.merged_into == iid))
     ).all()
-    reopened = (await db.scalars(select(Event).where(Event.intake_id == iid, Event.type == "intake.reopened"))).all()
+    reopened = (await db.scalars(select(Reopening).where(Reopening.intake_id == iid))).all()
     routing = intake.routing or {}
     recommendation, decision = routing.get("recommendation"), routing.get("decision")
     clients = {c.recorded_by for c in contacts} | {v.recorded_by for v in assessments}
-    clients |= {h.offered_by for h in bundle.handoffs} | {str(intake.created_by_client or "")}
+    clients |= {h.offered_by for h in bundle.handoffs} | {r.reopened_by for r in reopened}
+    clients |= {str(intake.created_by_client or "")}
     clients |= {str(((recommendation or {}) and routing.get("recommendedBy")) or "")}
     clients |= {str((decision or {}).get("decidedBy") or "")}
     orgs = await _client_organisations(db, {c for c in clients if c})
@@ -370,8 +370,17 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
                     other_id,
                 )
             )
-    for event in reopened:
-        add(_entry(event.occurred_at, TimelineType.REOPENED, SYSTEM, "Case reopened", {}, event.id))
+    for again in reopened:
+        add(
+            _entry(
+                again.at,
+                TimelineType.REOPENED,
+                by_client(again.reopened_by),
+                "Case reopened",
+                {"reason": again.reason, "closeReason": again.previous_close_reason},
+                again.id,
+            )
+        )
     if intake.closed_at is not None:
         add(
             _entry(
