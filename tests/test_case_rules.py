@@ -151,10 +151,9 @@ def test_order_and_pages_cover_everything_once() -> None:
     )
     assert [e.key for e in entries] == ["received", "a", "b"]
     key = lambda e: (e.at, e.key)  # noqa: E731
-    first, more = rules.page_after(entries, key, None, 2)
-    assert more and [e.key for e in first] == ["received", "a"]
-    rest, more = rules.page_after(entries, key, key(first[-1]), 2)
-    assert not more and [e.key for e in rest] == ["b"]
+    assert rules.after(entries, key, None) == entries
+    assert [e.key for e in rules.after(entries, key, key(entries[1]))] == ["b"]
+    assert rules.after(entries, key, key(entries[-1])) == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -33,6 +33,7 @@ from app.cases.schemas import (
 from app.db import Db
 from app.http.idempotency import Idempotency
 from app.http.openapi_docs import ACTION, LIST, problems
+from app.http.pagination import PageParams
 from app.intakes.api import etag
 from app.intakes.models import Intake
 
@@ -48,8 +49,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=255, description="Makes a retry safe for 24 h."),
 ]
-Limit = Annotated[int, Query(ge=1, le=200, description="At most this many items (default 50).")]
-Cursor = Annotated[str | None, Query(max_length=500, description="`nextCursor` of the previous page.")]
 # Staff, or a programme organisation (what it may see is decided per intake).
 StaffOrProgramme = Annotated[Principal, Depends(require("intakes:read", "handoffs:write"))]
 WriterOrProgramme = Annotated[Principal, Depends(require("intakes:write", "handoffs:write"))]
@@ -84,11 +83,11 @@ async def set_coordinator(
     summary="Who is involved (staff; or an organisation with a live handoff)",
 )
 async def list_involvements(
-    intake_id: IntakeId, principal: StaffOrProgramme, db: Db, limit: Limit = 50, cursor: Cursor = None
+    intake_id: IntakeId, principal: StaffOrProgramme, db: Db, page: PageParams
 ) -> InvolvementPage:
     items = await service.read_involvements(db, principal, intake_id)
-    page, next_cursor = timeline.page_of(items, lambda i: (i.since, str(i.id)), limit, cursor)
-    return InvolvementPage(items=[service.involvement_out(i) for i in page], next_cursor=next_cursor)
+    shown, next_cursor = timeline.page_of(items, lambda i: (i.since, str(i.id)), page)
+    return InvolvementPage(items=[service.involvement_out(i) for i in shown], next_cursor=next_cursor)
 
 
 async def _idempotent(request: Request, principal: Principal, key: str | None) -> Idempotency:
@@ -167,12 +166,10 @@ async def create_case_meeting(
     responses=LIST | problems(404),
     summary="The case meetings, oldest first",
 )
-async def list_case_meetings(
-    intake_id: IntakeId, principal: Staff, db: Db, limit: Limit = 50, cursor: Cursor = None
-) -> CaseMeetingPage:
+async def list_case_meetings(intake_id: IntakeId, principal: Staff, db: Db, page: PageParams) -> CaseMeetingPage:
     meetings = await service.read_meetings(db, principal, intake_id)
-    page, next_cursor = timeline.page_of(meetings, lambda m: (m.at, str(m.id)), limit, cursor)
-    return CaseMeetingPage(items=page, next_cursor=next_cursor)
+    shown, next_cursor = timeline.page_of(meetings, lambda m: (m.at, str(m.id)), page)
+    return CaseMeetingPage(items=shown, next_cursor=next_cursor)
 
 
 @router.post(
@@ -222,7 +219,5 @@ async def add_note(
     responses=LIST | problems(404),
     summary="The case file, oldest first (staff; a programme sees its own handoff, the involvements, the coordinator)",
 )
-async def get_timeline(
-    intake_id: IntakeId, principal: StaffOrProgramme, db: Db, limit: Limit = 50, cursor: Cursor = None
-) -> TimelinePage:
-    return await timeline.read(db, principal, intake_id, limit, cursor)
+async def get_timeline(intake_id: IntakeId, principal: StaffOrProgramme, db: Db, page: PageParams) -> TimelinePage:
+    return await timeline.read(db, principal, intake_id, page)

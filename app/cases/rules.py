@@ -184,9 +184,8 @@ def ordered(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.at, e.key))
 
 
-def page_after(
-    items: Sequence[T], key: Callable[[T], tuple[datetime, str]], after: tuple[datetime, str] | None, limit: int
-) -> tuple[list[T], bool]:
-    """The items (ordered by `key`) after the cursor position, at most `limit`, and whether more follow."""
-    rest = [i for i in items if after is None or key(i) > after]
-    return rest[:limit], len(rest) > limit
+def after(
+    items: Sequence[T], key: Callable[[T], tuple[datetime, str]], position: tuple[datetime, str] | None
+) -> list[T]:
+    """The items (ordered by `key`) after a cursor position (exclusive); all without one."""
+    return [i for i in items if position is None or key(i) > position]

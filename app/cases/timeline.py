@@ -38,11 +38,12 @@ BY_MOMENT = Keyset(AwareDatetime, str)
 
 
 def page_of(
-    items: Sequence[T], key: Callable[[T], tuple[datetime, str]], limit: int, cursor: str | None
+    items: Sequence[T], key: Callable[[T], tuple[datetime, str]], page: Pagination
 ) -> tuple[list[T], str | None]:
-    """A page of items ordered by `key`, and the cursor of the next page (None at the end)."""
-    page, more = rules.page_after(items, key, Pagination(limit, cursor).after(BY_MOMENT), limit)
-    return page, (BY_MOMENT.encode(key(page[-1])) if more and page else None)
+    """A page of items ordered by `key` (read models, ordered in memory), and the cursor of the
+    next page (None at the end), with the one pagination's typed cursor."""
+    rest = rules.after(items, key, page.after(BY_MOMENT))
+    return page.cut(rest[: page.fetch], BY_MOMENT, key)
 
 
 def _entry(
@@ -425,16 +426,14 @@ def entry_out(e: Entry) -> TimelineEntryOut:
     )
 
 
-async def read(
-    db: AsyncSession, principal: Principal, intake_id: uuid.UUID, limit: int, cursor: str | None
-) -> TimelinePage:
+async def read(db: AsyncSession, principal: Principal, intake_id: uuid.UUID, page: Pagination) -> TimelinePage:
     """Staff see every entry; a programme with a live handoff (and sharing consent) its own
     handoff's entries, the involvements and the coordinator; anyone else 404. One access-log row."""
     bundle = await visible_bundle(db, principal, intake_id)
     entries = await gather(db, bundle)
     if not principal.is_staff:
         entries = [e for e in entries if rules.programme_sees(e, principal.organisation_id)]
-    page, next_cursor = page_of(entries, lambda e: (e.at, e.key), limit, cursor)
+    items, next_cursor = page_of(entries, lambda e: (e.at, e.key), page)
     basis = bundle.access_basis() if principal.is_staff else bundle.decide_basis_for_programme()
     await audit.record(db, principal, "read", [(intake_id, basis)])
-    return TimelinePage(items=[entry_out(e) for e in page], next_cursor=next_cursor)
+    return TimelinePage(items=[entry_out(e) for e in items], next_cursor=next_cursor)
