@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.deadlines.calendar import WorkingDayCalendar
-from app.deadlines.report import Row, percentile, summarise
+from app.deadlines.report import PhaseCompliance, Row, percentile, summarise
 
 
 def at(day: str, hour: int = 12) -> datetime:
@@ -24,19 +24,19 @@ def test_report_matches_hand_computed_figures() -> None:
         Row("intake", received, at("2026-11-04", 22), None, None, cancelled_at=at("2026-11-05")),  # closed late
     ]
     now = at("2026-11-20")
-    figures = {f["phase"]: f for f in summarise(rows, now, WorkingDayCalendar())}
-    assert figures["response"] == {
-        "phase": "response",
-        "due": 5,
-        "metOnTime": 2,
-        "metLate": 1,
-        "open": 1,
-        "overdue": 1,
-        "medianWorkingDaysToMeet": 2.0,  # of [1, 2, 5]
-        "p90WorkingDaysToMeet": 5.0,  # nearest rank: ceil(0.9 * 3) = 3rd
-    }
-    assert figures["intake"]["overdue"] == 1 and figures["intake"]["open"] == 0
-    assert figures["support_start"]["due"] == 0 and figures["support_start"]["medianWorkingDaysToMeet"] is None
+    figures = {f.phase: f for f in summarise(rows, now, WorkingDayCalendar())}
+    assert figures["response"] == PhaseCompliance(
+        phase="response",
+        due=5,
+        met_on_time=2,
+        met_late=1,
+        open=1,
+        overdue=1,
+        median_working_days_to_meet=2.0,  # of [1, 2, 5]
+        p90_working_days_to_meet=5.0,  # nearest rank: ceil(0.9 * 3) = 3rd
+    )
+    assert figures["intake"].overdue == 1 and figures["intake"].open == 0
+    assert figures["support_start"].due == 0 and figures["support_start"].median_working_days_to_meet is None
 
 
 def test_percentile_nearest_rank() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
@@ -131,10 +131,10 @@ class AccessLogPage(Page[AccessLogRow]):
 
 
 @router.get("/intakes/{id}/consents", response_model=ConsentList, responses=READ, summary="Consent history")
-async def list_consents(intake_id: IntakeId, principal: Staff, db: Db) -> dict[str, Any]:
+async def list_consents(intake_id: IntakeId, principal: Staff, db: Db) -> ConsentList:
     bundle = await visible_bundle(db, principal, intake_id)
     await audit.record(db, principal, "read", [(intake_id, bundle.access_basis())])
-    return {"items": [consent_view(c) for c in bundle.consents]}
+    return ConsentList(items=[consent_view(c) for c in bundle.consents])
 
 
 @router.post(
@@ -159,7 +159,7 @@ async def add_consent(
         note=body.note,
     )
     return JSONResponse(
-        ConsentOut.model_validate(consent_view(entry)).model_dump(mode="json", by_alias=True),
+        consent_view(entry).model_dump(mode="json", by_alias=True),
         status_code=201,
         headers={"Location": f"/api/v1/intakes/{intake_id}/consents"},
     )
@@ -188,7 +188,7 @@ async def withdraw(
         withdraws=consent_id,
     )
     return JSONResponse(
-        ConsentOut.model_validate(consent_view(entry)).model_dump(mode="json", by_alias=True),
+        consent_view(entry).model_dump(mode="json", by_alias=True),
         status_code=201,
         headers={"Location": f"/api/v1/intakes/{intake_id}/consents"},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, Field
@@ -80,7 +80,7 @@ class DeadlineReport(OutModel):
     responses=problems(400, 401, 403, 413, 415, 503),
     summary="The deadlines the region's policy gives (nothing stored)",
 )
-async def simulate(request: Request, body: DeadlineSimulationIn, principal: Staff) -> dict[str, Any]:
+async def simulate(request: Request, body: DeadlineSimulationIn, principal: Staff) -> DeadlineSimulation:
     received_on = body.received_at.astimezone(clock.AMSTERDAM).date()
     found = pregnancy_problems(body.pregnancy, received_on)
     if found:
@@ -89,18 +89,21 @@ async def simulate(request: Request, body: DeadlineSimulationIn, principal: Staf
     draft = draft_region(in_force, body.policy)
     facts = Facts(body.pregnancy.pregnant, body.pregnancy.due_date, body.safety_concern)
 
-    def under(region: RegionConfig) -> dict[str, Any]:
+    def under(region: RegionConfig, in_force: DeadlineSimulation | None = None) -> DeadlineSimulation:
         moments = compute(body.received_at, facts, region.deadlines, calendar_for(region))
-        return {
-            "situations": situations(facts, received_on),
-            "deadlines": [
-                {"phase": m.phase, "dueAt": m.due_at, "approachingAt": m.approaching_at, "workingDays": m.working_days}
+        return DeadlineSimulation(
+            situations=situations(facts, received_on),
+            deadlines=[
+                SimulatedDeadline(
+                    phase=m.phase, due_at=m.due_at, approaching_at=m.approaching_at, working_days=m.working_days
+                )
                 for m in moments
             ],
-            "policyVersion": None if region is draft else region.policy_version,
-        }
+            policy_version=None if region is draft else region.policy_version,
+            in_force=in_force,
+        )
 
-    return {**under(draft), "inForce": under(in_force)} if draft else under(in_force)
+    return under(draft, in_force=under(in_force)) if draft else under(in_force)
 
 
 # Dates a report can cover: wide enough for any real period, narrow enough that the day
@@ -124,7 +127,7 @@ async def report(
         Query(alias="from", ge=REPORT_FIRST_DATE, le=REPORT_LAST_DATE, description="First local date (inclusive)."),
     ],
     to: Annotated[date, Query(ge=REPORT_FIRST_DATE, le=REPORT_LAST_DATE, description="Last local date (inclusive).")],
-) -> dict[str, Any]:
+) -> DeadlineReport:
     if to < from_:
         raise invalid([{"name": "to", "reason": "On or after 'from'."}])
     if (to - from_).days > 3 * 366:
@@ -159,4 +162,6 @@ async def report(
         clock.now(),
         calendar_for(caller_region(request, principal)),
     )
-    return {"from": from_, "to": to, "phases": figures}
+    return DeadlineReport(
+        from_=from_, to=to, phases=[PhaseFigures.model_validate(f, from_attributes=True) for f in figures]
+    )

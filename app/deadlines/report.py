@@ -22,6 +22,18 @@ class Row:
     cancelled_at: datetime | None = None  # intake closed; only rows cancelled after due_at get here
 
 
+@dataclass(frozen=True)
+class PhaseCompliance:
+    phase: str
+    due: int
+    met_on_time: int
+    met_late: int
+    open: int
+    overdue: int
+    median_working_days_to_meet: float | None
+    p90_working_days_to_meet: float | None
+
+
 def percentile(sorted_values: list[int], fraction: float) -> float | None:
     """Nearest-rank percentile (no interpolation: 'working days' are whole days)."""
     if not sorted_values:
@@ -30,7 +42,7 @@ def percentile(sorted_values: list[int], fraction: float) -> float | None:
     return float(sorted_values[rank - 1])
 
 
-def summarise(rows: Iterable[Row], now: datetime, calendar: WorkingDayCalendar) -> list[dict[str, object]]:
+def summarise(rows: Iterable[Row], now: datetime, calendar: WorkingDayCalendar) -> list[PhaseCompliance]:
     out = []
     grouped: dict[str, list[Row]] = {phase: [] for phase in PHASES}
     for row in rows:
@@ -39,15 +51,15 @@ def summarise(rows: Iterable[Row], now: datetime, calendar: WorkingDayCalendar) 
         met = [r for r in items if r.met_at is not None]
         days = sorted(calendar.working_days_between(r.received_on, r.met_on) for r in met if r.met_on is not None)
         out.append(
-            {
-                "phase": phase,
-                "due": len(items),
-                "metOnTime": sum(1 for r in met if r.met_at is not None and r.met_at <= r.due_at),
-                "metLate": sum(1 for r in met if r.met_at is not None and r.met_at > r.due_at),
-                "open": sum(1 for r in items if r.met_at is None and r.cancelled_at is None and r.due_at >= now),
-                "overdue": sum(1 for r in items if r.met_at is None and (r.cancelled_at is not None or r.due_at < now)),
-                "medianWorkingDaysToMeet": percentile(days, 0.5),
-                "p90WorkingDaysToMeet": percentile(days, 0.9),
-            }
+            PhaseCompliance(
+                phase=phase,
+                due=len(items),
+                met_on_time=sum(1 for r in met if r.met_at is not None and r.met_at <= r.due_at),
+                met_late=sum(1 for r in met if r.met_at is not None and r.met_at > r.due_at),
+                open=sum(1 for r in items if r.met_at is None and r.cancelled_at is None and r.due_at >= now),
+                overdue=sum(1 for r in items if r.met_at is None and (r.cancelled_at is not None or r.due_at < now)),
+                median_working_days_to_meet=percentile(days, 0.5),
+                p90_working_days_to_meet=percentile(days, 0.9),
+            )
         )
     return out

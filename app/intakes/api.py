@@ -336,8 +336,8 @@ async def intake_response(
             db, {bundle.intake.referrer_organisation_id, *(h.organisation_id for h in bundle.handoffs)}
         )
         coordinator, agreements = await cases.intake_extras(db, bundle.intake.id)
-        view = IntakeView.model_validate(
-            {**service.staff_view(bundle, orgs, for_staff=True), "coordinator": coordinator, "agreements": agreements}
+        view = service.staff_view(bundle, orgs).model_copy(
+            update={"coordinator": coordinator, "agreements": agreements}
         )
     else:
         view = programme_view(bundle, principal.organisation_id)

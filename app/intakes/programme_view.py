@@ -148,7 +148,7 @@ def programme_view(bundle: IntakeBundle, organisation_id: uuid.UUID) -> Programm
         contact_preference=intake.contact_preference,
         pregnancy=_pregnancy(intake.pregnancy),
         children=[ProgrammeChild(birth_date=date.fromisoformat(c["birthDate"])) for c in intake.children],
-        concerns=[ConcernOut.model_validate(c) for c in concern_list(intake)],
+        concerns=concern_list(intake),
         safety_concern=intake.safety_concern,
         vulnerability=intake.vulnerability,
         handoffs=[_handoff(h, support_start) for h in bundle.handoffs if h.organisation_id == organisation_id],

@@ -28,7 +28,7 @@ from app.handoffs.states import LIVE
 from app.http.problems import not_found
 from app.intakes.concerns import DOMAIN_OF, vulnerability
 from app.intakes.models import Intake
-from app.intakes.schemas import ReferralIn, SelfRegistrationIn
+from app.intakes.schemas import ConcernOut, ConsentOut, DeadlineOut, IntakeView, ReferralIn, SelfRegistrationIn
 from app.intakes.vocab import ConcernSource, IntakeSource
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
@@ -363,14 +363,17 @@ async def organisation_codes(db: AsyncSession, ids: set[uuid.UUID | None]) -> di
     return {row[0]: row[1] for row in rows.all()}
 
 
-def concern_list(intake: Intake) -> list[dict[str, Any]]:
+def concern_list(intake: Intake) -> list[ConcernOut]:
     return [
-        {"code": c["code"], "domain": DOMAIN_OF.get(c["code"], "unknown"), "source": c["source"]}
+        ConcernOut(code=c["code"], domain=DOMAIN_OF.get(c["code"], "unknown"), source=c["source"])
         for c in intake.concerns
     ]
 
 
-def staff_view(bundle: IntakeBundle, orgs: dict[uuid.UUID, str], *, for_staff: bool) -> dict[str, Any]:
+def staff_view(bundle: IntakeBundle, orgs: dict[uuid.UUID, str]) -> IntakeView:
+    """The whole intake, as staff of its region see it (a programme: app.intakes.programme_view).
+    `client`, `pregnancy`, `children`, `referrer`, `routing` and `partner` are stored as the
+    camelCase documents of their models, and validated into them here."""
     intake = bundle.intake
     now = clock.now()
     pregnancy = dict(intake.pregnancy)
@@ -378,61 +381,61 @@ def staff_view(bundle: IntakeBundle, orgs: dict[uuid.UUID, str], *, for_staff: b
         pregnancy["weeksPregnant"] = days_pregnant_fmt(
             date.fromisoformat(pregnancy["dueDate"]), clock.today_local().date()
         )
-    return {
-        "id": intake.id,
-        "reference": intake.reference,
-        "status": intake.status,
-        "source": intake.source,
-        "receivedAt": intake.received_at,
-        "referrerOrganisation": orgs.get(intake.referrer_organisation_id) if intake.referrer_organisation_id else None,
-        "legalBasis": intake.legal_basis,
-        "client": intake.client,
-        "pregnancy": pregnancy,
-        "children": intake.children,
-        "concerns": concern_list(intake),
-        "safetyConcern": intake.safety_concern,
-        "narrative": intake.narrative,
-        "message": intake.message,
-        "contactPreference": intake.contact_preference,
-        "referrer": intake.referrer,
-        "vulnerability": intake.vulnerability,
-        "deadlines": [
-            {
-                "phase": d.phase,
-                "dueAt": d.due_at,
-                "metAt": d.met_at,
-                "state": deadlines.state_of(d, now),
-                "policyVersion": d.policy_version,
-            }
+    return IntakeView(
+        id=intake.id,
+        reference=intake.reference,
+        status=intake.status,
+        source=intake.source,
+        received_at=intake.received_at,
+        referrer_organisation=orgs.get(intake.referrer_organisation_id) if intake.referrer_organisation_id else None,
+        legal_basis=intake.legal_basis,
+        client=intake.client,
+        pregnancy=pregnancy,
+        children=intake.children,
+        concerns=concern_list(intake),
+        safety_concern=intake.safety_concern,
+        narrative=intake.narrative,
+        message=intake.message,
+        contact_preference=intake.contact_preference,
+        referrer=intake.referrer,
+        vulnerability=intake.vulnerability,
+        deadlines=[
+            DeadlineOut(
+                phase=d.phase,
+                due_at=d.due_at,
+                met_at=d.met_at,
+                state=deadlines.state_of(d, now),
+                policy_version=d.policy_version,
+            )
             for d in bundle.deadlines
             if d.cancelled_at is None
         ],
-        "nextDeadlineAt": intake.next_deadline_at,
-        "consents": [consent_view(c) for c in bundle.consents],
-        "routing": intake.routing if for_staff else None,
-        "handoffs": [handoff_view(h, orgs) for h in bundle.handoffs],
-        "possibleDuplicates": intake.possible_duplicates if for_staff else None,
-        "partner": intake.partner if for_staff else None,
-        "previousIntakes": intake.previous_intakes if for_staff else [],
-        "laterIntakes": intake.later_intakes if for_staff else [],
-        "closeReason": intake.close_reason,
-        "closedAt": intake.closed_at,
-        "erased": intake.erased_at is not None,
-    }
+        next_deadline_at=intake.next_deadline_at,
+        consents=[consent_view(c) for c in bundle.consents],
+        routing=intake.routing,
+        handoffs=[handoff_view(h, orgs) for h in bundle.handoffs],
+        possible_duplicates=intake.possible_duplicates,
+        partner=intake.partner,
+        previous_intakes=intake.previous_intakes,
+        later_intakes=intake.later_intakes,
+        close_reason=intake.close_reason,
+        closed_at=intake.closed_at,
+        erased=intake.erased_at is not None,
+    )
 
 
-def consent_view(c: ConsentRecord) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "scope": c.scope,
-        "given": c.given,
-        "obtainedAt": c.obtained_at,
-        "method": c.method,
-        "recordedAt": c.recorded_at,
-        "recordedBy": f"{c.recorded_by_organisation}/{c.recorded_by_client}",
-        "withdraws": c.withdraws_id,
-        "note": c.note,
-    }
+def consent_view(c: ConsentRecord) -> ConsentOut:
+    return ConsentOut(
+        id=c.id,
+        scope=c.scope,
+        given=c.given,
+        obtained_at=c.obtained_at,
+        method=c.method,
+        recorded_at=c.recorded_at,
+        recorded_by=f"{c.recorded_by_organisation}/{c.recorded_by_client}",
+        withdraws=c.withdraws_id,
+        note=c.note,
+    )
 
 
 def handoff_view(h: Handoff, orgs: dict[uuid.UUID, str]) -> dict[str, Any]:

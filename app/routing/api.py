@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
@@ -21,6 +21,7 @@ from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn
 from app.intakes.service import routing_facts
 from app.intakes.validation import referral_problems
+from app.intakes.vocab import ConcernSource
 from app.regions.config import RegionPolicy
 from app.regions.tenancy import caller_region, draft_region, tenancy
 from app.routing.catalogue import catalogue_for
@@ -70,16 +71,16 @@ class RoutingSimulationOut(RecommendationOut):
     )
 
 
-def _view(p: Programme) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "name": p.name,
-        "organisation": p.organisation_code,
-        "description": p.description,
-        "eligibility": p.eligibility,
-        "contact": p.contact,
-        "acceptingClients": p.accepting_clients,
-    }
+def _view(p: Programme) -> ProgrammeOut:
+    return ProgrammeOut(
+        code=p.code,
+        name=p.name,
+        organisation=p.organisation_code,
+        description=p.description,
+        eligibility=p.eligibility,
+        contact=p.contact,
+        accepting_clients=p.accepting_clients,
+    )
 
 
 @router.get(
@@ -96,16 +97,16 @@ async def list_programmes(
         str | None,
         Query(max_length=64, description="Region code (GET /regions); required when several are configured."),
     ] = None,
-) -> dict[str, Any]:
+) -> ProgrammeList:
     code = tenancy(request).region_param(region)
     rows = await db.scalars(select(Programme).where(Programme.region == code).order_by(Programme.code))
-    return {"items": [_view(p) for p in rows.all()]}
+    return ProgrammeList(items=[_view(p) for p in rows.all()])
 
 
 @router.patch("/programmes/{code}", response_model=ProgrammeOut, responses=ACTION, summary="Change a programme (admin)")
 async def change_programme(
     request: Request, code: ProgrammeCode, body: ProgrammeChange, principal: Admin, db: Db
-) -> dict[str, Any]:
+) -> ProgrammeOut:
     programme = await db.scalar(
         select(Programme).where(Programme.region == principal.region, Programme.code == code).with_for_update()
     )
@@ -128,7 +129,7 @@ async def change_programme(
     responses=problems(400, 401, 403, 413, 415, 503),
     summary="What the router would recommend (nothing stored)",
 )
-async def simulate(request: Request, body: RoutingSimulationIn, principal: Staff, db: Db) -> dict[str, Any]:
+async def simulate(request: Request, body: RoutingSimulationIn, principal: Staff, db: Db) -> RoutingSimulationOut:
     now = clock.now()
     today = now.astimezone(clock.AMSTERDAM).date()
     found = [{**p, "name": f"intake.{p['name']}"} for p in referral_problems(body.intake, now, today)]
@@ -140,19 +141,21 @@ async def simulate(request: Request, body: RoutingSimulationIn, principal: Staff
         client=draft.client.model_dump(mode="json", by_alias=True, exclude_none=True),
         pregnancy=draft.pregnancy.model_dump(mode="json", by_alias=True, exclude_none=True),
         children=[c.model_dump(mode="json", by_alias=True) for c in draft.children],
-        concerns=[{"code": str(c), "source": "referral"} for c in dict.fromkeys(draft.concerns)],
+        concerns=[{"code": str(c), "source": ConcernSource.REFERRAL} for c in dict.fromkeys(draft.concerns)],
         safety_concern=draft.safety_concern,
     )
     catalogue = await catalogue_for(db, principal.region)
     in_force = caller_region(request, principal)
     draft_policy = draft_region(in_force, body.policy)
     facts = routing_facts(transient)
-    result: dict[str, Any] = recommend(
-        request.app.state.router, facts, catalogue, body.at or today, frozenset(), draft_policy or in_force
-    ).as_json()
-    if draft_policy is not None:
-        result["policyVersion"] = None
-        result["inForce"] = recommend(
-            request.app.state.router, facts, catalogue, body.at or today, frozenset(), in_force
+    result = RoutingSimulationOut.model_validate(
+        recommend(
+            request.app.state.router, facts, catalogue, body.at or today, frozenset(), draft_policy or in_force
         ).as_json()
-    return result
+    )
+    if draft_policy is None:
+        return result
+    in_force_result = recommend(request.app.state.router, facts, catalogue, body.at or today, frozenset(), in_force)
+    return result.model_copy(
+        update={"policy_version": None, "in_force": RecommendationOut.model_validate(in_force_result.as_json())}
+    )
