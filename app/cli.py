@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from app.audit.models import AdminAction
 from app.config import Settings, get_settings
 
 cli = typer.Typer(help="Centraal Aanmeldpunt", no_args_is_help=True, add_completion=False)
@@ -108,6 +109,15 @@ def worker() -> None:
 
     with embedded_lifetime(_embedded), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+
+
+async def _trail(session: Any, action: Any, target: str) -> None:
+    """A change made from the command line, for every region, in the admin trail."""
+    from app.audit.models import ALL_REGIONS
+    from app.audit.service import Actor, record_admin_change
+
+    operator = os.environ.get("USER") or None
+    await record_admin_change(session, Actor("cli", "aanmeldpunt", operator), action, target, region=ALL_REGIONS)
 
 
 async def _with_session(fn: Any) -> Any:
@@ -251,7 +261,9 @@ def rotate_keys() -> None:
     from app.auth.keys import rotate
 
     async def run(session: Any, settings: Settings) -> str:
-        return await rotate(session, timedelta(seconds=settings.key_retire_after_seconds))
+        kid = await rotate(session, timedelta(seconds=settings.key_retire_after_seconds))
+        await _trail(session, AdminAction.SIGNING_KEY_ROTATED, f"signing key {kid}")
+        return kid
 
     typer.echo(f"new signing key: {asyncio.run(_with_session(run))}")
 
@@ -288,6 +300,7 @@ def rotate_encryption_key() -> None:
                     {"value": keys.rotate(value.encode()).decode(), "key": key},
                 )
                 count += 1
+        await _trail(session, AdminAction.ENCRYPTION_KEY_ROTATED, f"{count} stored secrets re-encrypted")
         return count
 
     try:

@@ -32,6 +32,7 @@ API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
+    from app.audit.api import router as audit_router
     from app.cases.api import router as cases_router
     from app.consent.api import router as consent_router
     from app.deadlines.api import router as deadlines_router
@@ -56,6 +57,7 @@ def api_router() -> APIRouter:
         regions_router,
         auth_api.admin,
         webhooks_router,
+        audit_router,
     ):
         router.include_router(sub)
     return router

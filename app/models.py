@@ -1,6 +1,6 @@
 """Imports every model so metadata (and Alembic) sees all tables."""
 
-from app.audit.models import AccessLogEntry
+from app.audit.models import AccessLogEntry, AdminTrailEntry
 from app.auth.models import ApiClient, Organisation, SigningKey
 from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, Involvement
 from app.consent.models import ConsentRecord, LegalBasisRecord
@@ -9,7 +9,7 @@ from app.deadlines.models import Deadline
 from app.handoffs.models import Handoff
 from app.http.models import IdempotencyRecord, RateWindow
 from app.intakes.models import Assessment, Contact, Intake, Reopening
-from app.regions.models import AdminTrailEntry, RegionPolicyVersion
+from app.regions.models import RegionPolicyVersion
 from app.routing.models import Programme
 from app.statistics.models import IntakeFacts
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription

@@ -94,6 +94,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/webhook-subscriptions/{id}/rotate-secret"): ADMIN,
     ("GET", "/webhook-subscriptions/{id}/deliveries"): ADMIN,
     ("POST", "/webhook-subscriptions/{id}/replay"): ADMIN,
+    ("GET", "/admin-trail"): ADMIN,
     # Public: the client authenticates with its credentials, not a token.
     ("POST", "/oauth/token"): PUBLIC,
 }

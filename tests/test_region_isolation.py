@@ -73,6 +73,11 @@ def _no_clients_of_b(role: str, r: httpx.Response) -> None:
         assert all(not c["organisation"].endswith("-rotterdam") for c in r.json()["items"]), r.text
 
 
+def _no_trail_of_b(role: str, r: httpx.Response) -> None:
+    if r.status_code == 200:
+        assert all(item["region"] in (A, "*") for item in r.json()["items"]), r.text
+
+
 AT = {"at": "2026-11-20T10:00:00+01:00"}
 MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/oauth/token"): Case(
@@ -150,6 +155,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         unknown_body={"organisation": "bestaat-niet"},
     ),
     ("GET", "/clients"): Case(check=_no_clients_of_b),
+    ("GET", "/admin-trail"): Case(check=_no_trail_of_b),
     ("DELETE", "/clients/{clientId}"): Case(),
     ("POST", "/webhook-subscriptions"): Case(
         body={"url": "https://hooks.example.org/x", "eventTypes": ["intake.received"]},

@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app import clock
+from app.audit.models import AdminTrailEntry
 from app.deadlines.models import Deadline
 from app.intakes.models import Intake
-from app.regions.models import AdminTrailEntry, RegionPolicyVersion
+from app.regions.models import RegionPolicyVersion
 from tests.helpers import auth_for, referral, seed_programmes
 
 POLICY = "/api/v1/regions/rotterdam/policy"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app import clock
 from app.audit.chain import GENESIS, row_hash
-from app.audit.models import AccessLogEntry
+from app.audit.models import AccessLogEntry, AdminAction, AdminTrailEntry
 from app.auth.principal import Principal
 from app.db import driver
 
@@ -28,7 +29,20 @@ _INSERT = (
     "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 )
 
-ACTIONS = ("read", "search", "create", "update", "export", "access_log_read", "erase")
+ACTIONS = (
+    "read",
+    "search",
+    "create",
+    "update",
+    "export",
+    "access_log_read",
+    "erase",
+    "webhook_delivery_read",  # an admin read the deliveries (event types, outcomes) about these intakes
+    "webhook_replay",  # an admin queued these intakes' events again
+    "idempotent_replay",  # a repeated request was answered with the stored answer about this intake
+)
+# Basis of the rows an administrator's webhook work writes (no consent scope is involved).
+ADMIN_BASIS = "admin"
 
 
 @dataclass(frozen=True)
@@ -83,10 +97,60 @@ async def record(
         await pg.executemany(_INSERT, rows)
 
 
-async def record_admin_access(db: AsyncSession, principal: Principal, action: str) -> None:
-    """Admin changes hold no personal data of clients; they go to the operational log."""
-    del db
-    log.info("admin_change", action=action, client=principal.client_id, org=principal.organisation_code)
+async def record_admin_change(
+    db: AsyncSession,
+    actor: Actor | Principal,
+    action: AdminAction,
+    target: str,
+    changes: Sequence[dict[str, Any]] = (),
+    *,
+    region: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """One admin-trail row (who, when, what) in the caller's transaction: the change and its
+    record commit together or not at all. `region` defaults to the principal's own;
+    `ALL_REGIONS` for changes to the whole deployment (keys). No personal data of clients."""
+    who = Actor.of(actor) if isinstance(actor, Principal) else actor
+    if region is None:
+        if not isinstance(actor, Principal):
+            raise ValueError("an admin change by the system names its region")
+        region = actor.region
+    db.add(
+        AdminTrailEntry(
+            at=at or clock.now(),
+            region=region,
+            client_id=who.client_id,
+            organisation=who.organisation,
+            user_id=who.user_id,
+            action=str(action),
+            target=target[:200],
+            changes=[jsonable(change) for change in changes],
+        )
+    )
+    await db.flush()
+    log.info("admin_change", action=str(action), client=who.client_id, org=who.organisation)
+
+
+def jsonable(value: Any) -> Any:
+    """Values of a change as JSON keeps them (datetimes and UUIDs as text)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """`{path, from, to}` for every field whose value differs (a created thing: before = {})."""
+    return [
+        {"path": key, "from": jsonable(before.get(key)), "to": jsonable(after.get(key))}
+        for key in after
+        if jsonable(before.get(key)) != jsonable(after.get(key))
+    ]
 
 
 @dataclass

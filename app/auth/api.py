@@ -18,7 +18,8 @@ from pydantic import Field
 from sqlalchemy import select
 
 from app import clock
-from app.audit.service import record_admin_access
+from app.audit.models import AdminAction
+from app.audit.service import field_changes, record_admin_change
 from app.auth.deps import Admin
 from app.auth.models import ApiClient, Organisation
 from app.auth.passwords import verify_secret
@@ -33,7 +34,7 @@ from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ, problems
 from app.http.pagination import Keyset, PageParams
 from app.http.problems import PROBLEM_JSON, Problem
-from app.http.schemas import ApiModel, OutModel, Page
+from app.http.schemas import ApiModel, Name, OutModel, Page
 from app.regions.tenancy import scope
 
 public = APIRouter()
@@ -153,7 +154,7 @@ async def jwks(request: Request) -> JSONResponse:
 
 class OrganisationIn(ApiModel):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="kebab-case code")
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     kind: OrganisationKind
     region: str | None = Field(
         default=None, pattern=r"^[a-z0-9-]{2,64}$", description="Your own region (the default); another is 404."
@@ -171,7 +172,7 @@ class OrganisationOut(OutModel):
 
 class ClientIn(ApiModel):
     organisation: str = Field(description="Organisation code", min_length=2, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     scopes: list[OAuthScope] = Field(min_length=1, max_length=len(OAuthScope))
 
 
@@ -205,7 +206,13 @@ async def create_organisation(body: OrganisationIn, principal: Admin, db: Db) ->
     if existing is not None:
         raise Problem(409, "Conflict", "An organisation with this code exists.", "conflict")
     org = await get_or_create_organisation(db, body.code, name=body.name, kind=body.kind, region=principal.region)
-    await record_admin_access(db, principal, "create")
+    await record_admin_change(
+        db,
+        principal,
+        AdminAction.ORGANISATION_CREATED,
+        f"organisation {org.code}",
+        field_changes({}, {"name": org.name, "kind": org.kind, "region": org.region}),
+    )
     return OrganisationOut.model_validate(org, from_attributes=True)
 
 
@@ -228,7 +235,13 @@ async def list_organisations(principal: Admin, db: Db, page: PageParams) -> Orga
 async def create_api_client(body: ClientIn, principal: Admin, db: Db) -> ClientCreated:
     org = await scope(principal).organisation(db, body.organisation)
     client, secret = await create_client(db, org, body.name, list(body.scopes))
-    await record_admin_access(db, principal, "create")
+    await record_admin_change(
+        db,
+        principal,
+        AdminAction.CLIENT_CREATED,
+        f"client {client.client_id}",
+        field_changes({}, {"organisation": org.code, "name": client.name, "scopes": client.scopes}),
+    )
     return ClientCreated(
         client_id=client.client_id,
         client_secret=secret,
@@ -275,7 +288,13 @@ async def deactivate_client(
     )
     if client is None:
         raise Problem(404, "Not Found", "No client with this id.", "not-found")
+    await record_admin_change(
+        db,
+        principal,
+        AdminAction.CLIENT_DEACTIVATED,
+        f"client {client_id}",
+        field_changes({"active": client.active}, {"active": False}),
+    )
     client.active = False
-    await record_admin_access(db, principal, "update")
     await db.flush()
     request.app.state.client_status.forget(client_id)

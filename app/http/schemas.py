@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+
+from app.names import checked_name
 
 
 def _has_nul(value: Any) -> bool:
@@ -41,6 +43,17 @@ class OutModel(BaseModel):
         json_schema_serialization_defaults_required=True,
     )
 
+
+# A name of a person, organisation, client or programme: NFC, without zero-width or bidi
+# control characters (app.names), before it is stored or matched.
+def _name(value: str) -> str:
+    try:
+        return checked_name(value)
+    except ValueError:
+        raise PydanticCustomError("field.required", "Fill this in.") from None
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
 
 T = TypeVar("T")
 

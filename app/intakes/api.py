@@ -73,6 +73,14 @@ def etag(intake: Intake) -> str:
     return f'"{intake.version}"'
 
 
+def _referral_id(location: str | None) -> uuid.UUID | None:
+    """The referral a stored answer is about, from its Location header."""
+    try:
+        return uuid.UUID((location or "").rsplit("/", 1)[-1])
+    except ValueError:
+        return None
+
+
 @router.post(
     "/referrals",
     status_code=201,
@@ -94,6 +102,10 @@ async def create_referral(
         raise invalid(problems_found)
     idem = Idempotency(f"client:{principal.client_id}", idempotency_key, await request.body())
     if (replay := await idem.replay(db)) is not None:
+        # The stored answer carries her data again: a read like any other, in the access log.
+        replayed = _referral_id(replay.headers.get("location"))
+        if replayed is not None:
+            await audit.record(db, principal, "idempotent_replay", [(replayed, "referrer_receipt")])
         return replay
     bundle = await service.receive(
         db, body, principal=principal, region=caller_region(request, principal), router=request.app.state.router

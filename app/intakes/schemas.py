@@ -16,7 +16,7 @@ from app import clock
 from app.cases.schemas import AgreementOut, CoordinatorOut
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
 from app.deadlines.policy import DeadlinePhase, DeadlineState
-from app.http.schemas import ApiModel, OutModel, Page
+from app.http.schemas import ApiModel, Name, OutModel, Page
 from app.intakes.lifecycle import CloseReason, IntakeStatus
 from app.intakes.vocab import ConcernSource, ContactPreference, IntakeSource, ReferrerRole
 from app.routing.schemas import RecommendationOut
@@ -84,8 +84,8 @@ class Address(ApiModel):
 
 
 class ClientBase(ApiModel):
-    given_name: str = Field(min_length=1, max_length=200)
-    family_name: str = Field(min_length=1, max_length=200)
+    given_name: Name
+    family_name: Name
     birth_date: date
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = Field(default=None, max_length=254)
@@ -167,7 +167,7 @@ class ConsentGiven(ApiModel):
 
 
 class Referrer(ApiModel):
-    professional_name: str = Field(min_length=1, max_length=200)
+    professional_name: Name
     role: ReferrerRole
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = Field(default=None, max_length=254)

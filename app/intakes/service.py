@@ -30,6 +30,7 @@ from app.intakes.concerns import DOMAIN_OF, vulnerability
 from app.intakes.models import Intake
 from app.intakes.schemas import ConcernOut, ConsentOut, DeadlineOut, IntakeView, ReferralIn, SelfRegistrationIn
 from app.intakes.vocab import ConcernSource, IntakeSource
+from app.names import match_key
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.router import Router, RoutingFacts, recommend
@@ -233,7 +234,7 @@ async def receive(
         created_by_client=principal.client_id if principal else "self-registration",
         bsn=getattr(body.client, "bsn", None),
         birth_date=body.client.birth_date,
-        family_name_key=body.client.family_name.strip().lower(),
+        family_name_key=match_key(body.client.family_name),
         postcode=address.postcode.replace(" ", "") if address and address.postcode else None,
         phone=client.get("phone"),
     )

@@ -15,11 +15,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
+from app.audit.models import AdminAction
+from app.audit.service import record_admin_change
 from app.auth.principal import Principal
 from app.db import session_factory
 from app.regions.config import RegionConfig, RegionPolicy
 from app.regions.diff import changes
-from app.regions.models import AdminTrailEntry, RegionPolicyVersion
+from app.regions.models import RegionPolicyVersion
 from app.regions.tenancy import Tenancy
 
 # Version 1 (the file) is in force from the beginning: intakes received before any change
@@ -122,17 +124,14 @@ async def store(
         policy=document,
     )
     db.add(row)
-    db.add(
-        AdminTrailEntry(
-            at=now,
-            region=code,
-            client_id=principal.client_id,
-            organisation=principal.organisation_code,
-            user_id=principal.user,
-            action="region_policy.version_stored",
-            target=f"region {code} policy version {row.version} effective {effective_from.isoformat()}",
-            changes=changes(newest.policy if newest else {}, document),
-        )
+    await record_admin_change(
+        db,
+        principal,
+        AdminAction.POLICY_VERSION_STORED,
+        f"region {code} policy version {row.version} effective {effective_from.isoformat()}",
+        changes(newest.policy if newest else {}, document),
+        region=code,
+        at=now,
     )
     await db.flush()
     tenancy.loaded_at = float("-inf")  # the next request reads the versions again, after this commit

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from app import clock
 from app.audit import service as audit
+from app.audit.models import AdminAction
 from app.auth.deps import Admin, Staff
 from app.db import Db
 from app.http.openapi_docs import ACTION, problems
 from app.http.problems import invalid, not_found
-from app.http.schemas import ApiModel, OutModel
+from app.http.schemas import ApiModel, Name, OutModel
 from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn
 from app.intakes.service import routing_facts
@@ -48,7 +49,7 @@ class ProgrammeList(OutModel):
 
 
 class ProgrammeChange(ApiModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Name | None = None
     description: str | None = Field(default=None, min_length=1, max_length=4000)
     eligibility: str | None = Field(default=None, min_length=1, max_length=4000)
     contact: str | None = Field(default=None, min_length=1, max_length=1000)
@@ -115,11 +116,18 @@ async def change_programme(
     changes = body.model_dump(exclude_unset=True, by_alias=False)
     if any(value is None for value in changes.values()):
         raise invalid([{"name": to_camel(k), "reason": "May not be null."} for k, v in changes.items() if v is None])
+    before = {field: getattr(programme, field) for field in changes}
     for field, value in changes.items():
         setattr(programme, field, value)
     programme.updated_at = clock.now()
     await db.flush()
-    await audit.record_admin_access(db, principal, f"programme {code} changed: {sorted(changes)}")
+    await audit.record_admin_change(
+        db,
+        principal,
+        AdminAction.PROGRAMME_CHANGED,
+        f"programme {code}",
+        audit.field_changes({to_camel(k): v for k, v in before.items()}, {to_camel(k): v for k, v in changes.items()}),
+    )
     return _view(programme)
 
 

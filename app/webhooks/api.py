@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.audit import service as audit
+from app.audit.models import AdminAction
 from app.auth.deps import Admin
 from app.auth.models import Organisation
 from app.auth.principal import Principal
@@ -175,6 +176,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _accesses(intake_ids: set[uuid.UUID | None]) -> list[tuple[uuid.UUID | None, str]]:
+    """Access-log rows for an admin's webhook read or replay: one per intake concerned, or one
+    without an intake when none is (the read itself is still recorded)."""
+    ids = sorted(i for i in intake_ids if i is not None)
+    return [(i, audit.ADMIN_BASIS) for i in ids] or [(None, audit.ADMIN_BASIS)]
+
+
 async def _view(db: AsyncSession, sub: Subscription) -> SubscriptionOut:
     code = await db.scalar(select(Organisation.code).where(Organisation.id == sub.organisation_id))
     return SubscriptionOut(
@@ -226,7 +234,16 @@ async def create_subscription(request: Request, body: SubscriptionIn, principal:
     )
     db.add(sub)
     await db.flush()
-    await audit.record_admin_access(db, principal, "webhook subscription created")
+    await audit.record_admin_change(
+        db,
+        principal,
+        AdminAction.SUBSCRIPTION_CREATED,
+        f"webhook subscription {sub.id}",
+        audit.field_changes(
+            {},
+            {"url": sub.url, "eventTypes": sub.event_types, "organisation": org.code, "description": sub.description},
+        ),
+    )
     view = SubscriptionCreated(**dict(await _view(db, sub)), secret=sub.secret)
     return JSONResponse(
         view.model_dump(mode="json", by_alias=True),
@@ -262,6 +279,7 @@ async def change_subscription(
     if body.url is not None:
         await check_destination(body.url, request.app.state.settings)
     sub = await _get(db, principal, subscription_id, lock=True)
+    before = {"url": sub.url, "eventTypes": sub.event_types, "enabled": sub.enabled}
     if body.url is not None:
         sub.url = body.url
     if body.event_types is not None:
@@ -272,7 +290,13 @@ async def change_subscription(
             sub.disabled_reason, sub.failing_since = None, None
     sub.updated_at = clock.now()
     await db.flush()
-    await audit.record_admin_access(db, principal, "webhook subscription changed")
+    await audit.record_admin_change(
+        db,
+        principal,
+        AdminAction.SUBSCRIPTION_CHANGED,
+        f"webhook subscription {sub.id}",
+        audit.field_changes(before, {"url": sub.url, "eventTypes": sub.event_types, "enabled": sub.enabled}),
+    )
     return await _view(db, sub)
 
 
@@ -280,9 +304,16 @@ async def change_subscription(
     "/webhook-subscriptions/{id}", status_code=204, responses=problems(400, 401, 403, 404, 503), summary="Unsubscribe"
 )
 async def delete_subscription(subscription_id: SubscriptionId, principal: Admin, db: Db) -> Response:
-    await _get(db, principal, subscription_id, lock=True)
+    sub = await _get(db, principal, subscription_id, lock=True)
+    before = {"url": sub.url, "eventTypes": sub.event_types}
     await db.execute(delete(Subscription).where(Subscription.id == subscription_id))
-    await audit.record_admin_access(db, principal, "webhook subscription deleted")
+    await audit.record_admin_change(
+        db,
+        principal,
+        AdminAction.SUBSCRIPTION_DELETED,
+        f"webhook subscription {subscription_id}",
+        [{"path": "(subscription)", "from": before, "to": None}],
+    )
     return Response(status_code=204)
 
 
@@ -301,7 +332,13 @@ async def rotate_secret(request: Request, subscription_id: SubscriptionId, princ
     sub.secret = new_secret()
     sub.updated_at = now
     await db.flush()
-    await audit.record_admin_access(db, principal, "webhook secret rotated")
+    await audit.record_admin_change(
+        db,
+        principal,
+        AdminAction.SUBSCRIPTION_SECRET_ROTATED,
+        f"webhook subscription {sub.id}",
+        [{"path": "previousSecretUntil", "from": None, "to": audit.jsonable(sub.previous_secret_until)}],
+    )
     return SecretRotated(secret=sub.secret, previous_secret_until=sub.previous_secret_until)
 
 
@@ -340,6 +377,8 @@ async def list_deliveries(
             )
         ).all():
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
+    # Which intakes' events were looked at: an access to each, in the access log.
+    await audit.record(db, principal, "webhook_delivery_read", _accesses({d.intake_id for d, _ in rows}))
     items = [
         DeliveryOut(
             id=d.id,
@@ -381,6 +420,7 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
     ).all()
     now = clock.now()
     rows = []
+    queued: list[Event] = []
     for event in events:
         if event.intake_id is not None and kind != "aanmeldpunt":
             bundle = await intakes.load_bundle(db, event.intake_id)
@@ -388,6 +428,7 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
                 continue  # who may see what is decided now, not when the event happened
         elif event.intake_id is None and kind != "aanmeldpunt":
             continue
+        queued.append(event)
         rows.append(
             {
                 "id": uuid.uuid4(),
@@ -415,5 +456,16 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
                 },
             )
         )
-    await audit.record_admin_access(db, principal, f"webhook replay queued {len(rows)}")
+    await audit.record_admin_change(
+        db,
+        principal,
+        AdminAction.SUBSCRIPTION_REPLAY_QUEUED,
+        f"webhook subscription {sub.id}",
+        [
+            {"path": "since", "from": None, "to": body.since.isoformat()},
+            {"path": "queued", "from": None, "to": len(rows)},
+        ],
+    )
+    # The replay sends these intakes' events again: an access to each, in the access log.
+    await audit.record(db, principal, "webhook_replay", _accesses({event.intake_id for event in queued}))
     return ReplayResult(queued=len(rows))
