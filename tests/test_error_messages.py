@@ -218,3 +218,12 @@ async def test_region_required_when_several(client, app):
         assert "rotterdam, utrecht" in nl["reason"] and nl["reason"].startswith("Kies")
     finally:
         app.state.tenancy.codes.remove("utrecht")
+
+
+async def test_the_rate_limit_speaks_her_language(client, app):
+    app.state.settings.self_registration_rate = 0
+    r = await client.post("/api/v1/self-registrations", json=self_registration(), headers=NL)
+    assert r.status_code == 429 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == messages.TEXTS["rate-limited.detail"].nl
+    r = await client.post("/api/v1/self-registrations", json=self_registration(), headers=EN)
+    assert r.json()["detail"] == messages.TEXTS["rate-limited.detail"].en

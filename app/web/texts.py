@@ -140,8 +140,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "working_day": ("werkdag", "working day"),
     "working_days": ("werkdagen", "working days"),
     "next_talk": (
-        "Samen bespreken jullie wat u nodig heeft. Daarna zoeken wij de hulp die bij u past.",
-        "Together you talk about what you need. Then we look for the support that fits you.",
+        "In dat gesprek vragen wij wat u nodig heeft. Daarna zoeken wij samen met u de hulp die bij u past.",
+        "In that conversation we ask what you need. Then we look, together with you, for the support that fits you.",
     ),
     "next_free": ("De hulp is gratis.", "The support is free."),
     "urgent_title": ("Is het dringend?", "Is it urgent?"),
