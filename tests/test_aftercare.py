@@ -92,6 +92,11 @@ async def test_reopen_gives_fresh_deadlines_from_now_with_the_current_facts(clie
     assert reason == "Terugval na de bevalling."
     view = (await client.get(f"/api/v1/referrals/{intake_id}", headers=actors["referrer"])).json()
     assert view["status"] == "contacted" and view["dates"]["closedAt"] is None
+    timeline = (await client.get(f"{base}/timeline", params={"limit": "200"}, headers=staff)).json()["items"]
+    entry = next(e for e in timeline if e["type"] == "reopened")
+    assert entry["details"]["reason"] == "Terugval na de bevalling."
+    assert entry["details"]["closeReason"] == "no_support_needed"
+    assert entry["actor"]["organisation"] == "aanmeldpunt-rotterdam"
     # Open again: a second reopen is refused; closing and reopening again works.
     assert (await reopen(client, actors, intake_id)).status_code == 409
     await act(client, staff, f"{base}/close", {"reason": "no_support_needed"})
