@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/handoffs/{id}/decline"): PROGRAMME,
     ("POST", "/handoffs/{id}/first-contact"): PROGRAMME,
     ("POST", "/handoffs/{id}/support-started"): PROGRAMME,
+    ("POST", "/handoffs/{id}/end"): PROGRAMME,
     ("GET", "/programmes"): PUBLIC,
     ("GET", "/regions"): PUBLIC,
     ("GET", "/regions/{code}/policy"): only("staff admin"),
@@ -161,6 +162,7 @@ async def test_authorization_matrix(client) -> None:
         "/handoffs/{id}/first-contact": {"at": now_iso()},
         "/handoffs/{id}/support-started": {"at": now_iso()},
         "/intakes/{id}/coordinator": {"name": "Coach van Voorzorg"},
+        "/handoffs/{id}/end": {"at": now_iso(), "reason": "completed"},
     }
     failures = []
     # DELETE last, so the other calls still find what they name.

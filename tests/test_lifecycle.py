@@ -118,6 +118,7 @@ async def test_referral_to_support_started_with_three_tokens(client, db, actors,
         "intake.routed",
         "handoff.offered",
         "handoff.accepted",
+        "handoff.first_contact",
         "intake.support_started",
         "intake.closed",
     ]

@@ -177,6 +177,7 @@ async def test_nothing_after_the_intake_closed_even_with_support_started(client,
     staff, mvr = actors["staff"], actors["mvr"]
     base, handoff_id = await offered(client, actors)
     await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/accept")
+    await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/first-contact", {"at": now_iso()})
     await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/support-started", {"at": now_iso()})
     assert (await client.get(base, headers=mvr)).status_code == 200
     await act(client, staff, f"{base}/close", {"reason": "support_started"})
@@ -281,10 +282,11 @@ async def test_a_programme_hears_the_close_of_its_started_support_and_nothing_qu
     await subscribe(client, admin, receiver, "ok", "mvr", "moeders-van-rotterdam", types=ALL)
     base, handoff_id = await offered(client, actors)
     await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/accept")
+    await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/first-contact", {"at": now_iso()})
     await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/support-started", {"at": now_iso()})
     await drain(settings, rounds=1)
     seen = [a.body["type"] for a in receiver.of("mvr")]
-    assert seen == ["handoff.offered", "handoff.accepted", "intake.support_started"]
+    assert seen == ["handoff.offered", "handoff.accepted", "handoff.first_contact", "intake.support_started"]
     # A contact recorded just before the close is queued for the programme, but delivered
     # only after the close: then the programme hears the close and not that contact.
     await act(client, staff, f"{base}/contacts", {"at": now_iso(), "channel": "phone", "reached": True})

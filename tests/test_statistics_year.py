@@ -20,9 +20,10 @@ from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.db import session_factory
+from app.handoffs import service as handoffs
+from app.handoffs.lifecycle import HandoffStep
 from app.intakes import retention, service, workflow
 from app.intakes.concerns import vulnerability
-from app.intakes.lifecycle import Step
 from app.intakes.schemas import ReferralIn, SelfRegistrationIn
 from app.regions.config import load_region
 from app.routing.router import load_router
@@ -224,12 +225,13 @@ async def build_year(specs: list[Spec]) -> dict[int, uuid.UUID]:
         async def hand_over(intake_id: Any, code: str, day: datetime, *, decline: bool = False) -> None:
             at(day)
             await workflow.decide(db, staff, intake_id, None, programme=code, reason="Past bij haar situatie.")
-            handoff = await workflow.offer(db, staff, intake_id, None)
+            handoff = await handoffs.offer(db, staff, intake_id, None, region)
             who = programme[code]
             if decline:
-                await workflow.handoff_step(db, who, handoff.id, Step.DECLINE, reason="Vol.")
+                await handoffs.step(db, who, handoff.id, HandoffStep.DECLINE, reason="Vol.")
                 return
-            await workflow.handoff_step(db, who, handoff.id, Step.ACCEPT)
+            await handoffs.step(db, who, handoff.id, HandoffStep.ACCEPT)
+            await handoffs.step(db, who, handoff.id, HandoffStep.FIRST_CONTACT, at=day)
 
         for spec in specs:
             at(spec.received)
@@ -265,9 +267,9 @@ async def build_year(specs: list[Spec]) -> dict[int, uuid.UUID]:
                 at(started)
                 bundle = await service.load_bundle(db, intake_id)
                 assert bundle is not None
-                live = next(h for h in bundle.handoffs if h.status == "accepted")
+                live = next(h for h in bundle.handoffs if h.status == "first_contact")
                 who = programme[live.programme]
-                await workflow.handoff_step(db, who, live.id, Step.SUPPORT_STARTED, at=started)
+                await handoffs.step(db, who, live.id, HandoffStep.SUPPORT_STARTED, at=started)
             if spec.close and spec.erase:
                 at(day + (timedelta(days=28) if spec.worked else timedelta(hours=1)))
                 await workflow.close(db, staff, intake_id, None, region, reason=spec.close, note="Afgesloten.")

@@ -32,6 +32,8 @@ ALL = [
     "handoff.accepted",
     "handoff.declined",
     "handoff.revoked",
+    "handoff.first_contact",
+    "handoff.ended",
     "intake.support_started",
     "intake.closed",
     "consent.withdrawn",

@@ -19,6 +19,7 @@ from app.consent.rules import (
     confirm_refusal,
     standing_scopes,
 )
+from app.handoffs.lifecycle import RevokeReason
 from app.http.problems import Problem, conflict, invalid, not_found
 from app.intakes import workflow
 from app.intakes.lifecycle import Status, Step
@@ -82,11 +83,11 @@ async def record(
         return bundle, entry
     revoked: set[uuid.UUID] = set()
     if scope in (Scope.SHARE_WITH_PROGRAMME, Scope.PROCESSING):
-        handoffs = await workflow.revoke_live_handoffs(change, "share_withdrawn")
+        # Every live handoff ends, each programme's own machine (app.handoffs.lifecycle);
+        # the intake's status follows from what is left.
+        handoffs = await workflow.revoke_live_handoffs(change, RevokeReason.SHARE_WITHDRAWN)
         revoked = {h.organisation_id for h in handoffs}
-        if handoffs and status == Status.HANDED_OFF:
-            status = Status.ASSESSED
-            change.intake.decided_programme = None
+        status = Status(change.intake.status)
     if scope == Scope.PROCESSING:
         workflow.close_now(change, "consent_withdrawn", region.retention_days, erase_at_once=True)
         status = Status.CLOSED

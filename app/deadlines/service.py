@@ -46,6 +46,14 @@ def create(intake_id: uuid.UUID, received_at: datetime, facts: Facts, region: Re
     ]
 
 
+def support_start_due(offered_at: datetime, facts: Facts, region: RegionConfig) -> datetime:
+    """A handoff's own support-start moment: the region's `support_start` working days (the
+    policy in force at the offer), counted from the offer as the intake's are from receipt."""
+    policy = region.at(offered_at)
+    due = compute(offered_at, facts, policy.deadlines, calendar_for(policy))
+    return next(d.due_at for d in due if d.phase == "support_start")
+
+
 async def load(db: AsyncSession, intake_id: uuid.UUID) -> list[Deadline]:
     rows = await db.scalars(select(Deadline).where(Deadline.intake_id == intake_id).order_by(Deadline.due_at))
     return list(rows.all())

@@ -1,4 +1,5 @@
-"""Staff actions on an intake: contacts, assessment, routing, handoff offer, facts, close, merge.
+"""Staff actions on an intake: contacts, assessment, routing, facts, close, merge (the handoff
+offer is in app.handoffs.api).
 
 Each answers the intake as it now is, with its new `ETag`. Send `If-Match` with the ETag you
 read to be told (412) when someone else changed the intake in the meantime."""
@@ -17,7 +18,6 @@ from app.auth.deps import StaffWriter
 from app.cases import service as cases
 from app.cases.schemas import ParticipantIn
 from app.db import Db
-from app.handoffs.schemas import HandoffOut, handoff_response
 from app.http.openapi_docs import ACTION
 from app.http.problems import invalid
 from app.http.schemas import ApiModel
@@ -163,19 +163,6 @@ async def correct_facts(
         reason=body.reason,
     )
     return await intake_response(db, bundle, principal)
-
-
-@router.post(
-    "/intakes/{id}/handoffs",
-    status_code=201,
-    response_model=HandoffOut,
-    responses=ACTION,
-    tags=["Overdrachten"],
-    summary="Offer the intake to the decided programme",
-)
-async def offer_handoff(intake_id: IntakeId, principal: StaffWriter, db: Db, if_match: IfMatch = None) -> JSONResponse:
-    handoff = await workflow.offer(db, principal, intake_id, if_match)
-    return await handoff_response(db, handoff, 201)
 
 
 @router.post("/intakes/{id}/close", response_model=IntakeView, responses=ACTION, summary="Close the intake")

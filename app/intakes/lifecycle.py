@@ -1,8 +1,13 @@
-"""The intake lifecycle as a pure state machine: (status, action) -> new status or refusal."""
+"""The intake lifecycle as a pure state machine: (status, action) -> new status or refusal.
+
+Once handed off, the intake's status follows its handoffs (each with its own machine in
+app.handoffs.lifecycle): `derive_status`."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from app.handoffs.lifecycle import Stage
 
 
 class IntakeStatus(StrEnum):
@@ -25,11 +30,6 @@ class Step(StrEnum):
     RECOMMEND = "recommend"
     DECIDE = "decide"
     OFFER = "offer"
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    REVOKE = "revoke"
-    FIRST_CONTACT = "first_contact"
-    SUPPORT_STARTED = "support_started"
     CLOSE = "close"
     MERGE = "merge"
     RECORD_CONSENT = "record_consent"
@@ -62,12 +62,8 @@ TRANSITIONS: dict[Step, dict[Status, Status]] = {
     Step.ASSESS: {S.RECEIVED: S.ASSESSED, S.CONTACTED: S.ASSESSED, S.ASSESSED: S.ASSESSED, S.ROUTED: S.ROUTED},
     Step.RECOMMEND: {s: s for s in (S.RECEIVED, S.CONTACTED, S.ASSESSED, S.ROUTED)},
     Step.DECIDE: {S.CONTACTED: S.ROUTED, S.ASSESSED: S.ROUTED, S.ROUTED: S.ROUTED},
-    Step.OFFER: {S.ROUTED: S.HANDED_OFF},
-    Step.ACCEPT: {S.HANDED_OFF: S.HANDED_OFF},
-    Step.DECLINE: {S.HANDED_OFF: S.ASSESSED},
-    Step.REVOKE: {S.HANDED_OFF: S.ASSESSED, S.SUPPORT_STARTED: S.SUPPORT_STARTED},
-    Step.FIRST_CONTACT: {S.HANDED_OFF: S.HANDED_OFF},
-    Step.SUPPORT_STARTED: {S.HANDED_OFF: S.SUPPORT_STARTED},
+    # Several supports at once: another programme may be offered while one is live or started.
+    Step.OFFER: {S.ROUTED: S.HANDED_OFF, S.HANDED_OFF: S.HANDED_OFF, S.SUPPORT_STARTED: S.SUPPORT_STARTED},
     Step.CLOSE: {s: S.CLOSED for s in OPEN},
     Step.MERGE: {s: S.CLOSED for s in OPEN},
     Step.RECORD_CONSENT: {s: s for s in OPEN},
@@ -90,3 +86,17 @@ def next_status(status: str, step: Step) -> Status:
     if current not in allowed:
         raise IllegalTransition(status, step)
     return allowed[current]
+
+
+def derive_status(current: str, stage: Stage) -> Status:
+    """The intake's status after a handoff changed: `support_started` once any handoff has
+    started, `handed_off` while one is live and none started; with nothing live and nothing
+    started the intake is back with the aanmeldpunt (`assessed`, to route again)."""
+    status = Status(current)
+    if status is S.CLOSED:
+        return status
+    if stage is Stage.SUPPORT_STARTED:
+        return S.SUPPORT_STARTED
+    if stage is Stage.HANDED_OFF:
+        return S.HANDED_OFF
+    return S.ASSESSED if status in (S.HANDED_OFF, S.SUPPORT_STARTED) else status

@@ -24,6 +24,7 @@ from pydantic import ConfigDict
 from app import clock
 from app.consent.rules import LegalBasis
 from app.deadlines.policy import days_pregnant_fmt
+from app.handoffs.lifecycle import HandoffState
 from app.handoffs.models import Handoff
 from app.http.schemas import OutModel
 from app.intakes.schemas import ConcernOut, PregnancyOut
@@ -61,7 +62,7 @@ class ProgrammeHandoff(OutModel):
 
     id: uuid.UUID
     programme: str
-    status: str
+    status: HandoffState
     offered_at: datetime
     accepted_at: datetime | None = None
     first_contact_at: datetime | None = None
@@ -121,25 +122,22 @@ def _pregnancy(stored: dict[str, Any]) -> PregnancyOut:
     )
 
 
-def _handoff(h: Handoff, support_start_due: datetime | None) -> ProgrammeHandoff:
+def _handoff(h: Handoff) -> ProgrammeHandoff:
     return ProgrammeHandoff(
         id=h.id,
         programme=h.programme,
-        status=h.status,
+        status=HandoffState(h.status),
         offered_at=h.offered_at,
         accepted_at=h.accepted_at,
         first_contact_at=h.first_contact_at,
         support_started_at=h.support_started_at,
-        support_start_due_at=support_start_due,
+        support_start_due_at=h.support_start_due_at,
     )
 
 
 def programme_view(bundle: IntakeBundle, organisation_id: uuid.UUID) -> ProgrammeIntakeView:
     """Only for a caller that `programme_may_read` allowed; the API checks that first."""
     intake = bundle.intake
-    support_start = next(
-        (d.due_at for d in bundle.deadlines if d.phase == "support_start" and d.cancelled_at is None), None
-    )
     return ProgrammeIntakeView(
         id=intake.id,
         reference=intake.reference,
@@ -151,5 +149,6 @@ def programme_view(bundle: IntakeBundle, organisation_id: uuid.UUID) -> Programm
         concerns=concern_list(intake),
         safety_concern=intake.safety_concern,
         vulnerability=intake.vulnerability,
-        handoffs=[_handoff(h, support_start) for h in bundle.handoffs if h.organisation_id == organisation_id],
+        # Its own handoffs only: never another programme's, nor any decline reason.
+        handoffs=[_handoff(h) for h in bundle.handoffs if h.organisation_id == organisation_id],
     )

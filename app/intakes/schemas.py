@@ -16,6 +16,7 @@ from app import clock
 from app.cases.schemas import AgreementOut, CoordinatorOut
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
 from app.deadlines.policy import DeadlinePhase, DeadlineState
+from app.handoffs.schemas import HandoffOut
 from app.http.schemas import ApiModel, Name, OutModel, Page
 from app.intakes.lifecycle import CloseReason, IntakeStatus
 from app.intakes.vocab import ConcernSource, ContactPreference, IntakeSource, ReferrerRole
@@ -244,21 +245,6 @@ class ConsentOut(OutModel):
     recorded_by: str
     withdraws: uuid.UUID | None = None
     note: str | None = None
-
-
-class HandoffOut(OutModel):
-    id: uuid.UUID
-    intake_id: uuid.UUID | None = Field(default=None, description="Fetch it with `GET /intakes/{id}`.")
-    programme: str
-    organisation: str
-    status: str
-    offered_at: datetime
-    accepted_at: datetime | None = None
-    declined_at: datetime | None = None
-    decline_reason: str | None = None
-    revoked_at: datetime | None = None
-    first_contact_at: datetime | None = None
-    support_started_at: datetime | None = None
 
 
 class AddressOut(OutModel):

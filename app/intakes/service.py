@@ -23,7 +23,9 @@ from app.db import insert_new
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
 from app.deadlines.policy import Facts, days_pregnant_fmt
+from app.handoffs.lifecycle import is_live
 from app.handoffs.models import Handoff
+from app.handoffs.schemas import handoff_out
 from app.handoffs.states import LIVE
 from app.http.problems import not_found
 from app.intakes.concerns import DOMAIN_OF, vulnerability
@@ -57,12 +59,18 @@ class IntakeBundle:
     def decide(self, action: Action) -> Any:
         return decide(self.consents, action, self.intake.legal_basis)
 
-    def audience(self, extra: frozenset[uuid.UUID] = frozenset()) -> Audience:
+    def audience(self, extra: frozenset[uuid.UUID] = frozenset(), *, handoff_id: object = None) -> Audience:
+        """Who may hear about (or read) this intake. For an event about one handoff
+        (`handoff_id`, as in its data's `handoffId`), the only programme among them is that
+        handoff's organisation: programmes never hear of each other's handoffs."""
+        live = [h for h in self.handoffs if is_live(h.status)]
+        if handoff_id is not None:
+            live = [h for h in live if str(h.id) == str(handoff_id)]
         return Audience(
             referrer_organisation_id=self.intake.referrer_organisation_id,
             legal_basis=self.intake.legal_basis,
             consents=self.consents,
-            handoff_organisations=frozenset(h.organisation_id for h in self.handoffs if h.status in LIVE_HANDOFF),
+            handoff_organisations=frozenset(h.organisation_id for h in live),
             extra_organisations=extra,
             closed=self.intake.closed_at is not None,
             merged_referrers=self.merged_referrers,
@@ -414,7 +422,7 @@ def staff_view(bundle: IntakeBundle, orgs: dict[uuid.UUID, str]) -> IntakeView:
         next_deadline_at=intake.next_deadline_at,
         consents=[consent_view(c) for c in bundle.consents],
         routing=intake.routing,
-        handoffs=[handoff_view(h, orgs) for h in bundle.handoffs],
+        handoffs=[handoff_out(h, orgs.get(h.organisation_id, ""), for_staff=True) for h in bundle.handoffs],
         possible_duplicates=intake.possible_duplicates,
         partner=intake.partner,
         previous_intakes=intake.previous_intakes,
@@ -438,18 +446,3 @@ def consent_view(c: ConsentRecord) -> ConsentOut:
         note=c.note,
     )
 
-
-def handoff_view(h: Handoff, orgs: dict[uuid.UUID, str]) -> dict[str, Any]:
-    return {
-        "id": h.id,
-        "programme": h.programme,
-        "organisation": orgs.get(h.organisation_id, ""),
-        "status": h.status,
-        "offeredAt": h.offered_at,
-        "acceptedAt": h.accepted_at,
-        "declinedAt": h.declined_at,
-        "declineReason": h.decline_reason,
-        "revokedAt": h.revoked_at,
-        "firstContactAt": h.first_contact_at,
-        "supportStartedAt": h.support_started_at,
-    }

@@ -14,22 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
 from app.audit import service as audit
-from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.consent.rules import Action
 from app.deadlines import service as deadlines
+from app.handoffs.lifecycle import EVENTS, HandoffStep, RevokeReason, Stage, intake_stage, next_state, revocable
 from app.handoffs.models import Handoff
-from app.http.problems import Problem, conflict, invalid, not_found
+from app.http.problems import Problem, conflict, invalid
 from app.intakes.concerns import vulnerability
-from app.intakes.lifecycle import IllegalTransition, Status, Step, next_status
+from app.intakes.lifecycle import IllegalTransition, Status, Step, derive_status, next_status
 from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import (
-    LIVE_HANDOFF,
     IntakeBundle,
     _z,
     deadline_facts,
-    load_bundle,
-    programme_may_read,
     routing_facts,
     thin_data,
     visible_bundle,
@@ -88,7 +85,11 @@ class Change:
         extra: dict[str, Any] | None = None,
         audience_extra: frozenset[uuid.UUID] = frozenset(),
         basis: str | None = None,
+        handoff: Handoff | None = None,
     ) -> IntakeBundle:
+        """Write the change: status, version, deadlines, statistics facts, the event (about
+        `handoff` when given: then among programmes only its organisation hears it) and the
+        audit row, all in the caller's transaction."""
         intake = self.intake
         if status is not None:
             intake.status = status.value
@@ -104,7 +105,7 @@ class Change:
                 thin_data(self.bundle, **(extra or {})),
                 intake_id=intake.id,
                 region=intake.region,
-                audience=self.bundle.audience(audience_extra),
+                audience=self.bundle.audience(audience_extra, handoff_id=handoff.id if handoff else None),
             )
         await audit.record(self.db, self.principal, "update", [(intake.id, basis or self.bundle.access_basis())])
         return self.bundle
@@ -295,132 +296,30 @@ async def decide(
     return await change.commit(status, "intake.routed")
 
 
-async def offer(db: AsyncSession, principal: Principal, intake_id: uuid.UUID, if_match: str | None) -> Handoff:
-    change, status = await begin(db, principal, intake_id, if_match, Step.OFFER)
-    bundle = change.bundle
-    intake = bundle.intake
-    consent = bundle.decide(Action.HANDOFF)
-    if not consent:
-        raise Problem(
-            409,
-            "Consent required",
-            "Offering this intake to a programme needs standing 'share_with_programme' consent.",
-            "consent-required",
-        )
-    if intake.decided_programme is None:
-        raise conflict("Decide the programme first.", "illegal-transition")
-    organisation = await db.scalar(
-        select(Organisation)
-        .join(Programme, Programme.organisation_code == Organisation.code)
-        .where(Programme.region == intake.region, Programme.code == intake.decided_programme)
-    )
-    if organisation is None:
-        raise conflict("The programme has no organisation to offer to.", "programme-unavailable")
-    handoff = Handoff(
-        id=uuid.uuid4(),
-        intake_id=intake.id,
-        programme=intake.decided_programme,
-        organisation_id=organisation.id,
-        status="offered",
-        offered_at=clock.now(),
-        offered_by=principal.client_id,
-    )
-    db.add(handoff)
-    bundle.handoffs.append(handoff)
-    await db.flush()
-    await change.commit(status, "handoff.offered", extra={"handoffId": str(handoff.id)}, basis=consent.basis)
-    return handoff
-
-
-async def _handoff_for(db: AsyncSession, principal: Principal, handoff_id: uuid.UUID) -> tuple[Change, Handoff]:
-    """The handoff if it was offered to the caller's organisation and is still live."""
-    intake_id = await db.scalar(
-        select(Handoff.intake_id).where(Handoff.id == handoff_id, Handoff.organisation_id == principal.organisation_id)
-    )
-    if intake_id is None:
-        raise not_found("handoff")
-    bundle = await load_bundle(db, intake_id, for_update=True)
-    if bundle is None or bundle.intake.region != principal.region:
-        raise not_found("handoff")
-    handoff = next(h for h in bundle.handoffs if h.id == handoff_id)
-    if handoff.status not in LIVE_HANDOFF or not programme_may_read(bundle, principal.organisation_id):
-        raise not_found("handoff")
-    return Change(db, principal, bundle), handoff
-
-
-async def read_handoff(db: AsyncSession, principal: Principal, handoff_id: uuid.UUID) -> Handoff:
-    change, handoff = await _handoff_for(db, principal, handoff_id)
-    await audit.record(db, principal, "read", [(change.intake.id, change.bundle.decide_basis_for_programme())])
-    return handoff
-
-
-def _handoff_state(handoff: Handoff, allowed: tuple[str, ...], what: str) -> None:
-    if handoff.status not in allowed:
-        raise conflict(f"'{what}' is not possible while the handoff is '{handoff.status}'.", "illegal-transition")
-
-
-async def handoff_step(
-    db: AsyncSession,
-    principal: Principal,
-    handoff_id: uuid.UUID,
-    step: Step,
-    *,
-    at: datetime | None = None,
-    reason: str | None = None,
-) -> Handoff:
-    change, handoff = await _handoff_for(db, principal, handoff_id)
-    status = advance(change.bundle, step)
-    basis = change.bundle.decide_basis_for_programme()
+async def revoke_live_handoffs(change: Change, reason: RevokeReason) -> list[Handoff]:
+    """End live handoffs at once, as the handoffs' machine decides for this reason (consent
+    withdrawn: all; intake closed: those not started), and set the intake's status from what
+    is left. The organisation's read access ends with it; each hears `handoff.revoked` once.
+    (Here, not in app.handoffs.service: closing, merging and consent withdrawal are intake
+    actions, and the intakes package depends only on the handoffs' pure core.)"""
     now = clock.now()
-    if at is not None:
-        _not_future(at, "at")
-    extra = {"handoffId": str(handoff.id)}
-    if step is Step.ACCEPT:
-        _handoff_state(handoff, ("offered",), "accept")
-        handoff.status, handoff.accepted_at = "accepted", now
-        await change.commit(status, "handoff.accepted", extra=extra, basis=basis)
-    elif step is Step.DECLINE:
-        _handoff_state(handoff, ("offered", "accepted"), "decline")
-        handoff.status, handoff.declined_at, handoff.decline_reason = "declined", now, reason
-        intake = change.intake
-        intake.excluded_programmes = [*intake.excluded_programmes, handoff.programme]
-        intake.decided_programme = None
-        # The declining organisation still hears that it declined; after that it hears nothing.
-        await change.commit(
-            status, "handoff.declined", extra=extra, audience_extra=frozenset({handoff.organisation_id}), basis=basis
-        )
-    elif step is Step.FIRST_CONTACT:
-        _handoff_state(handoff, ("accepted",), "first contact")
-        handoff.first_contact_at = at or now
-        await change.commit(status, None, basis=basis)
-    elif step is Step.SUPPORT_STARTED:
-        _handoff_state(handoff, ("accepted",), "support started")
-        handoff.status, handoff.support_started_at = "support_started", at or now
-        deadlines.meet(change.bundle.deadlines, "support_start", at or now)
-        await change.commit(status, "intake.support_started", extra=extra, basis=basis)
-    else:  # pragma: no cover - the routes only pass the four steps above
-        raise ValueError(step)
-    return handoff
-
-
-async def revoke_live_handoffs(change: Change, reason: str) -> list[Handoff]:
-    """End every live handoff at once (consent withdrawn, intake closed): the organisation's
-    read access ends with it. Each emits `handoff.revoked` to that organisation."""
-    now = clock.now()
-    revoked = [h for h in change.bundle.handoffs if h.status in ("offered", "accepted")]
-    if reason == "share_withdrawn":
-        revoked += [h for h in change.bundle.handoffs if h.status == "support_started"]
+    revoked = [h for h in change.bundle.handoffs if revocable(h.status, reason)]
     for handoff in revoked:
-        handoff.status, handoff.revoked_at = "revoked", now
+        handoff.status, handoff.revoked_at = next_state(handoff.status, HandoffStep.REVOKE), now
+    if revoked:
+        intake = change.intake
+        intake.status = derive_status(intake.status, intake_stage(change.bundle.handoffs))
+        if intake_stage(change.bundle.handoffs) is Stage.NONE:
+            intake.decided_programme = None  # back to the aanmeldpunt to route again
     await change.db.flush()
     for handoff in revoked:
         await emit(
             change.db,
-            "handoff.revoked",
-            thin_data(change.bundle, handoffId=str(handoff.id), reason=reason),
+            EVENTS[HandoffStep.REVOKE],
+            thin_data(change.bundle, handoffId=str(handoff.id), programme=handoff.programme, reason=reason.value),
             intake_id=change.intake.id,
             region=change.intake.region,
-            audience=change.bundle.audience(frozenset({handoff.organisation_id})),
+            audience=change.bundle.audience(frozenset({handoff.organisation_id}), handoff_id=handoff.id),
         )
     return revoked
 
@@ -449,7 +348,7 @@ async def close(
     change, status = await begin(db, principal, intake_id, if_match, Step.CLOSE)
     if reason == "support_started" and change.intake.status != Status.SUPPORT_STARTED:
         raise conflict("Close with 'support_started' only after support has started.", "illegal-transition")
-    await revoke_live_handoffs(change, "intake_closed")
+    await revoke_live_handoffs(change, RevokeReason.INTAKE_CLOSED)
     close_now(change, reason, region.retention_days)
     change.intake.routing = {**(change.intake.routing or {}), "closeNote": note}
     return await change.commit(status, "intake.closed", extra={"closeReason": reason})
@@ -501,7 +400,7 @@ async def merge(
     if moved.referrer_organisation_id is not None:
         target.merged_referrers = target.merged_referrers | {moved.referrer_organisation_id}
     recompute_deadlines(target, region, None)
-    await revoke_live_handoffs(change_source, "intake_closed")
+    await revoke_live_handoffs(change_source, RevokeReason.INTAKE_CLOSED)
     close_now(change_source, "duplicate", region.retention_days)
     await change_target.commit(None, None)
     return await change_source.commit(

@@ -424,7 +424,12 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
     for event in events:
         if event.intake_id is not None and kind != "aanmeldpunt":
             bundle = await intakes.load_bundle(db, event.intake_id)
-            if bundle is None or not may_receive(kind, sub.organisation_id, bundle.audience(), event_type=event.type):
+            if bundle is None or not may_receive(
+                kind,
+                sub.organisation_id,
+                bundle.audience(handoff_id=(event.data or {}).get("handoffId")),
+                event_type=event.type,
+            ):
                 continue  # who may see what is decided now, not when the event happened
         elif event.intake_id is None and kind != "aanmeldpunt":
             continue

@@ -206,8 +206,14 @@ async def still_allowed(db: AsyncSession, job: Job) -> bool:
     if job.intake_id is None:
         return False  # events without an intake are for the aanmeldpunt only
     bundle = await intakes.load_bundle(db, job.intake_id)
+    # An event about one handoff stays with that handoff's organisation (among programmes).
+    handoff_id = json.loads(job.body).get("data", {}).get("handoffId")
     return bundle is not None and may_receive(
-        job.organisation_kind, job.organisation_id, bundle.audience(), event_type=job.event_type, notice=job.notice
+        job.organisation_kind,
+        job.organisation_id,
+        bundle.audience(handoff_id=handoff_id),
+        event_type=job.event_type,
+        notice=job.notice,
     )
 
 
