@@ -1,8 +1,8 @@
 """handoffs: several live per intake (one per programme), first_contact and ended states,
 each with its own support-start due moment
 
-Revision ID: 0006_handoff_states
-Revises: 0005
+Revision ID: 0007_handoff_states
+Revises: 0006_referrer_loop
 Create Date: 2026-12-06 06:40:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_handoff_states"
-down_revision: str | None = "0005"
+revision: str = "0007_handoff_states"
+down_revision: str | None = "0006_referrer_loop"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
