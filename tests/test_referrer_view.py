@@ -221,6 +221,7 @@ async def test_merged_referral_follows_the_surviving_case(client, actors) -> Non
     await act(client, staff, f"{base}/routing", {"programme": "moeders-van-rotterdam"})
     handoff = await act(client, staff, f"{base}/handoffs", expect=201)
     await act(client, mvr, f"/api/v1/handoffs/{handoff['id']}/accept")
+    await act(client, mvr, f"/api/v1/handoffs/{handoff['id']}/first-contact", {"at": now_iso()})
     await act(client, mvr, f"/api/v1/handoffs/{handoff['id']}/support-started", {"at": now_iso()})
     view = await follower()
     assert view["status"] == "support_started" and view["feedback"] is True

@@ -124,7 +124,7 @@ async def support_started(handoff_id: HandoffId, body: MomentIn, principal: Prog
     responses=ACTION,
     summary="End the support (event handoff.ended); your read access ends with it",
 )
-async def end(handoff_id: HandoffId, body: EndIn, principal: Programme, db: Db) -> JSONResponse:
+async def end_handoff(handoff_id: HandoffId, body: EndIn, principal: Programme, db: Db) -> JSONResponse:
     handoff = await service.step(
         db, principal, handoff_id, HandoffStep.END, at=body.at, end_reason=body.reason, note=body.note
     )
