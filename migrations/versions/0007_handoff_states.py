@@ -2,7 +2,7 @@
 each with its own support-start due moment
 
 Revision ID: 0007_handoff_states
-Revises: 0006_referrer_loop
+Revises: 0006_case
 Create Date: 2026-12-06 06:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_handoff_states"
-down_revision: str | None = "0006_referrer_loop"
+down_revision: str | None = "0006_case"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
