@@ -1,8 +1,8 @@
 """handoffs: several live per intake (one per programme), first_contact and ended states,
 each with its own support-start due moment
 
-Revision ID: 0007_handoff_states
-Revises: 0006_case
+Revision ID: 0008_handoff_states
+Revises: 0007_merged_into_index
 Create Date: 2026-12-06 06:40:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_handoff_states"
-down_revision: str | None = "0006_case"
+revision: str = "0008_handoff_states"
+down_revision: str | None = "0007_merged_into_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
