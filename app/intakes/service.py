@@ -445,4 +445,3 @@ def consent_view(c: ConsentRecord) -> ConsentOut:
         withdraws=c.withdraws_id,
         note=c.note,
     )
-
