@@ -5,12 +5,25 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.auth.external import ExternalMappingRule
+from app.vocab import OAuthScope
 
 API_VERSION = "1.0.0"
+
+
+class ExternalMappingRule(BaseModel):
+    """One line of EXTERNAL_MAPPING: tokens of `issuer` whose claim `claim` is (or, for a list
+    claim such as `groups`, contains) `value` act for `organisation` with at most `scopes`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1)
+    claim: str = Field(default="groups", min_length=1)
+    value: str = Field(min_length=1)
+    organisation: str = Field(min_length=2, max_length=64)
+    scopes: tuple[OAuthScope, ...] = Field(min_length=1)
 
 
 class Settings(BaseSettings):

@@ -6,7 +6,6 @@ from app). A vocabulary that one capability owns lives in that capability instea
   `app.intakes.vocab`
 - handoff state: `app.handoffs.states`
 - consent scope, consent method, legal basis: `app.consent.rules`
-- OAuth scope, organisation kind: `app.auth.principal`
 - deadline phase and state: `app.deadlines.policy`; deadline situation: `app.regions.config`
 
 A `StrEnum` member *is* its wire value (`EventType.INTAKE_CLOSED == "intake.closed"`), so
@@ -50,6 +49,24 @@ class EventType(StrEnum):
     INTAKE_NOTE_ADDED = "intake.note_added"
     AGREEMENT_DONE = "agreement.done"
     AGREEMENT_OVERDUE = "agreement.overdue"
+
+
+class OAuthScope(StrEnum):
+    REFERRALS_WRITE = "referrals:write"
+    REFERRALS_READ = "referrals:read"
+    INTAKES_READ = "intakes:read"
+    INTAKES_WRITE = "intakes:write"
+    HANDOFFS_WRITE = "handoffs:write"
+    ADMIN = "admin"
+    STATISTICS_READ = "statistics:read"
+    RESEARCH_EXPORT = "research:export"
+
+
+class OrganisationKind(StrEnum):
+    REFERRER = "referrer"
+    PROGRAMME = "programme"
+    WIJKTEAM = "wijkteam"
+    AANMELDPUNT = "aanmeldpunt"
 
 
 class VulnerabilityLevel(StrEnum):

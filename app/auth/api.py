@@ -23,7 +23,6 @@ from app.audit.service import field_changes, record_admin_change
 from app.auth.deps import Admin
 from app.auth.models import ApiClient, Organisation
 from app.auth.passwords import verify_secret
-from app.auth.principal import OAuthScope, OrganisationKind
 from app.auth.service import create_client, get_or_create_organisation
 from app.auth.tokens import sign
 from app.config import Settings
@@ -36,6 +35,7 @@ from app.http.pagination import Keyset, PageParams
 from app.http.problems import PROBLEM_JSON, Problem
 from app.http.schemas import ApiModel, Name, OutModel, Page
 from app.regions.tenancy import scope
+from app.vocab import OAuthScope, OrganisationKind
 
 public = APIRouter()
 admin = APIRouter(tags=["Beheer"])

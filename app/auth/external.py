@@ -11,22 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from app.config import ExternalMappingRule
 
-from app.auth.principal import OAuthScope
-
-
-class ExternalMappingRule(BaseModel):
-    """One line of EXTERNAL_MAPPING: tokens of `issuer` whose claim `claim` is (or, for a list
-    claim such as `groups`, contains) `value` act for `organisation` with at most `scopes`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    issuer: str = Field(min_length=1)
-    claim: str = Field(default="groups", min_length=1)
-    value: str = Field(min_length=1)
-    organisation: str = Field(min_length=2, max_length=64)
-    scopes: tuple[OAuthScope, ...] = Field(min_length=1)
+__all__ = ["ExternalGrant", "ExternalMappingRule", "NotMapped", "grant"]
 
 
 @dataclass(frozen=True)

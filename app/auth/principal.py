@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class OAuthScope(StrEnum):
-    REFERRALS_WRITE = "referrals:write"
-    REFERRALS_READ = "referrals:read"
-    INTAKES_READ = "intakes:read"
-    INTAKES_WRITE = "intakes:write"
-    HANDOFFS_WRITE = "handoffs:write"
-    ADMIN = "admin"
-    STATISTICS_READ = "statistics:read"
-    RESEARCH_EXPORT = "research:export"
-
+from app.vocab import OAuthScope, OrganisationKind
 
 # What each scope allows, as the OpenAPI document's OAuth2 flow lists it.
 SCOPES: dict[str, str] = {
@@ -29,13 +18,6 @@ SCOPES: dict[str, str] = {
     OAuthScope.STATISTICS_READ: "Figures of the region with small cells suppressed (municipality, evaluators).",
     OAuthScope.RESEARCH_EXPORT: "The pseudonymised research export of intakes with research consent.",
 }
-
-
-class OrganisationKind(StrEnum):
-    REFERRER = "referrer"
-    PROGRAMME = "programme"
-    WIJKTEAM = "wijkteam"
-    AANMELDPUNT = "aanmeldpunt"
 
 
 ORGANISATION_KINDS = tuple(OrganisationKind)

@@ -22,8 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from app.auth.principal import OrganisationKind
-from app.vocab import DOMAIN_OF, VulnerabilityLevel
+from app.vocab import DOMAIN_OF, OrganisationKind, VulnerabilityLevel
 
 REGIONS_DIR = Path(__file__).parent
 

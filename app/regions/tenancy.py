@@ -20,7 +20,6 @@ from app.auth.models import ApiClient, Organisation
 from app.auth.principal import Principal
 from app.http.problems import Problem, invalid
 from app.regions.config import RegionConfig, RegionPolicy, choose, policy_problems_against
-from app.webhooks.models import Subscription
 
 
 class Tenancy:
@@ -119,9 +118,6 @@ class Scope:
             .join(Organisation, Organisation.id == ApiClient.organisation_id)
             .where(Organisation.region == self.region)
         )
-
-    def subscriptions(self) -> Select[Subscription]:
-        return select(Subscription).where(Subscription.organisation_id.in_(self.organisation_ids()))
 
     async def organisation(self, db: AsyncSession, code: str) -> Organisation:
         """The organisation with this code in this region; 404 for unknown and foreign alike."""

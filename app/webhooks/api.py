@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -183,6 +183,11 @@ def _accesses(intake_ids: set[uuid.UUID | None]) -> list[tuple[uuid.UUID | None,
     return [(i, audit.ADMIN_BASIS) for i in ids] or [(None, audit.ADMIN_BASIS)]
 
 
+def _subscriptions(principal: Principal) -> Select[Subscription]:
+    """Subscriptions of organisations of the caller's region (app.regions.tenancy)."""
+    return select(Subscription).where(Subscription.organisation_id.in_(scope(principal).organisation_ids()))
+
+
 async def _view(db: AsyncSession, sub: Subscription) -> SubscriptionOut:
     code = await db.scalar(select(Organisation.code).where(Organisation.id == sub.organisation_id))
     return SubscriptionOut(
@@ -203,7 +208,7 @@ async def _get(
     db: AsyncSession, principal: Principal, subscription_id: uuid.UUID, *, lock: bool = False
 ) -> Subscription:
     """A subscription of the caller's region; another region's is 404, as if it did not exist."""
-    query = scope(principal).subscriptions().where(Subscription.id == subscription_id)
+    query = _subscriptions(principal).where(Subscription.id == subscription_id)
     sub = await db.scalar(query.with_for_update() if lock else query)
     if sub is None:
         raise not_found("subscription")
@@ -254,7 +259,7 @@ async def create_subscription(request: Request, body: SubscriptionIn, principal:
 
 @router.get("/webhook-subscriptions", response_model=SubscriptionPage, responses=LIST, summary="All subscriptions")
 async def list_subscriptions(principal: Admin, db: Db, page: PageParams) -> SubscriptionPage:
-    query = scope(principal).subscriptions()
+    query = _subscriptions(principal)
     if (after := page.after(BY_ID)) is not None:
         query = query.where(Subscription.id > after[0])
     rows = list((await db.scalars(query.order_by(Subscription.id).limit(page.fetch))).all())
