@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from app.cases.vocab import InvolvementRole, InvolvementSource, TimelineType
-from app.http.schemas import ApiModel, OutModel, Page
+from app.http.schemas import ActorOut, ApiModel, OutModel, Page
 from app.routing.schemas import ProgrammeReasons
 
 
@@ -122,14 +122,6 @@ class CaseMeetingIn(ApiModel):
     participants: list[ParticipantIn] = Field(min_length=1, max_length=30)
     summary: str | None = Field(default=None, max_length=4000)
     agreements: list[AgreementIn] = Field(default_factory=list, max_length=30)
-
-
-class ActorOut(OutModel):
-    """Who did it: the organisation, its client (system) and, when the token names one, the user."""
-
-    organisation: str | None = None
-    client: str | None = None
-    user: str | None = None
 
 
 class CaseMeetingOut(OutModel):

@@ -20,7 +20,7 @@ from app.consent.rules import ConsentMethod, ConsentScope, LegalBasisSource, Leg
 from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
 from app.http.pagination import Keyset, Pagination, page_params
-from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber
+from app.http.schemas import ActorOut, ApiModel, OutModel, Page, SequenceNumber
 from app.intakes.api import etag
 from app.intakes.schemas import ConsentOut
 from app.intakes.service import IntakeBundle, consent_view, visible_bundle
@@ -56,12 +56,6 @@ class LegalBasisIn(ApiModel):
 
     basis: Literal["meldcode"]
     justification: str = Field(min_length=20, max_length=4000)
-
-
-class ActorOut(OutModel):
-    organisation: str
-    client: str
-    user: str | None = None
 
 
 class LegalBasisOut(OutModel):

@@ -58,6 +58,14 @@ Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)
 T = TypeVar("T")
 
 
+class ActorOut(OutModel):
+    """Who did it: the organisation, its client (system) and, when the token names one, the user."""
+
+    organisation: str | None = None
+    client: str | None = None
+    user: str | None = None
+
+
 class Page(OutModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page.")
