@@ -6,13 +6,15 @@ consent withdrawal revokes them all; who hears which event."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app import clock
+from app.handoffs.models import Handoff
+from app.intakes import retention
 from app.statistics.models import IntakeFacts
 from app.webhooks.models import Event
 from tests.helpers import auth_for, seed_programmes
@@ -286,3 +288,24 @@ async def test_each_audience_hears_its_own_handoffs_events(client, settings, act
     for name in ("mvr", "wijkteam", "referrer", "staff"):
         for attempt in receiver.of(name):
             assert DECLINE_REASON not in str(attempt.body) and "Jansen" not in str(attempt.body)
+
+
+async def test_erasure_empties_the_handoffs_free_text_and_keeps_the_codes(client, db, actors) -> None:
+    staff, mvr, wijkteam = actors["staff"], actors["mvr"], actors["wijkteam"]
+    base, first, second = await two_live(client, actors)
+    await act(client, mvr, path(first, "decline"), {"reason": DECLINE_REASON})
+    for step, body in (("accept", None), ("first-contact", {"at": now_iso()}), ("support-started", {"at": now_iso()})):
+        await act(client, wijkteam, path(second, step), body)
+    end = {"at": now_iso(), "reason": "stopped_by_client", "note": "Verhuisd."}
+    await act(client, wijkteam, path(second, "end"), end)
+    await act(client, staff, f"{base}/close", {"reason": "support_started"})
+    assert await retention.erase_due(db, datetime(2100, 1, 1, tzinfo=UTC)) == 1
+    await db.commit()
+    rows = (await db.scalars(select(Handoff).where(Handoff.intake_id == base.rsplit("/", 1)[1]))).all()
+    by_programme = {h.programme: h for h in rows}
+    assert {h.offer_reason for h in rows} == {None}  # staff's free text
+    assert by_programme[MVR].decline_reason is None
+    assert by_programme[WIJKTEAM].end_note is None
+    # The codes statistics rest on stay: states and the end reason.
+    assert (by_programme[MVR].status, by_programme[WIJKTEAM].status) == ("declined", "ended")
+    assert by_programme[WIJKTEAM].end_reason == "stopped_by_client"

@@ -218,22 +218,27 @@ async def deliveries_of(db, intake_path: str, organisation: str) -> list[tuple[s
 
 
 async def test_queued_notice_to_referrer_is_rechecked_at_delivery(client, db, settings, actors, receiver) -> None:
-    """A referrer's queued `handoff.declined` (a notice type that used to skip the check) is
-    not sent once `feedback_to_referrer` is withdrawn; the declining programme still gets it."""
+    """A referrer's queued `handoff.ended` (a notice type that used to skip the check; the
+    referrer follows the end of support) is not sent once `feedback_to_referrer` is withdrawn;
+    the programme that ended its support still gets it as the notice of its lost access."""
     admin, staff, mvr = actors["admin"], actors["staff"], actors["mvr"]
     await subscribe(client, admin, receiver, "ok", "hub", "aanmeldpunt-rotterdam")
     await subscribe(client, admin, receiver, "ok", "referrer", "verloskundigen-zuid")
     await subscribe(client, admin, receiver, "ok", "mvr", "moeders-van-rotterdam")
     base, handoff_id = await offered(client, actors)
+    await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/accept")
+    await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/first-contact", {"at": now_iso()})
+    await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/support-started", {"at": now_iso()})
     await drain(settings, rounds=1)
     before = [a.body["type"] for a in receiver.of("referrer")]
-    assert before == ["intake.received", "intake.contacted", "intake.routed", "handoff.offered"]
-    assert [a.body["type"] for a in receiver.of("mvr")] == ["handoff.offered"]
+    assert before[-2:] == ["handoff.first_contact", "intake.support_started"]
+    programme_before = [a.body["type"] for a in receiver.of("mvr")]
+    assert programme_before[-1] == "intake.support_started"
 
     # Queued now, while feedback consent stands: for the referrer, the hub, and mvr (as its notice).
-    await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/decline", {"reason": "Geen plek."})
+    await act(client, mvr, f"/api/v1/handoffs/{handoff_id}/end", {"at": now_iso(), "reason": "completed"})
     queued = await deliveries_of(db, base, "verloskundigen-zuid")
-    assert queued[-1] == ("handoff.declined", "pending", False)
+    assert queued[-1] == ("handoff.ended", "pending", False)
     intake = (await client.get(base, headers=staff)).json()
     feedback = next(c["id"] for c in intake["consents"] if c["scope"] == "feedback_to_referrer")
     r = await client.post(f"{base}/consents/{feedback}/withdraw", json={"at": now_iso()}, headers=staff)
@@ -242,16 +247,16 @@ async def test_queued_notice_to_referrer_is_rechecked_at_delivery(client, db, se
 
     # Real HTTP: the referrer's endpoint received nothing more; the programme got its notice.
     assert [a.body["type"] for a in receiver.of("referrer")] == before
-    assert [a.body["type"] for a in receiver.of("mvr")] == ["handoff.offered", "handoff.declined"]
+    assert [a.body["type"] for a in receiver.of("mvr")] == [*programme_before, "handoff.ended"]
     assert all(a.verified for a in receiver.arrivals)
     hub_types = [a.body["type"] for a in receiver.of("hub")]
-    assert hub_types[-2:] == ["handoff.declined", "consent.withdrawn"]
-    assert (await deliveries_of(db, base, "verloskundigen-zuid"))[-1] == ("handoff.declined", "suppressed", False)
-    assert (await deliveries_of(db, base, "moeders-van-rotterdam"))[-1] == ("handoff.declined", "delivered", True)
+    assert hub_types[-2:] == ["handoff.ended", "consent.withdrawn"]
+    assert (await deliveries_of(db, base, "verloskundigen-zuid"))[-1] == ("handoff.ended", "suppressed", False)
+    assert (await deliveries_of(db, base, "moeders-van-rotterdam"))[-1] == ("handoff.ended", "delivered", True)
     # Nothing personal in any body.
     for arrival in receiver.arrivals:
         text = json.dumps(arrival.body)
-        assert "Samira" not in text and "Geen plek" not in text
+        assert "Samira" not in text
 
 
 async def test_queued_events_to_a_programme_stop_when_sharing_is_withdrawn(
