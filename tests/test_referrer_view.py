@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AccessLogEntry
 from app.auth.models import Organisation
+from app.routing.models import Programme
 from tests.helpers import auth_for, referral, seed_programmes
 from tests.test_consent_flow import consent_id
 from tests.test_lifecycle import act, now_iso
@@ -40,7 +41,7 @@ DATE_KEYS = {
 @pytest.fixture
 async def actors(client) -> dict[str, dict[str, str]]:
     await seed_programmes()
-    return {role: await auth_for(client, role) for role in ("referrer", "referrer2", "staff", "mvr")}
+    return {role: await auth_for(client, role) for role in ("referrer", "referrer2", "staff", "mvr", "wijkteam")}
 
 
 def shape(value: Any) -> Any:
@@ -270,3 +271,40 @@ async def test_contact_person_is_the_coordinator(client, db, actors) -> None:
     await act(client, staff, withdraw, {"at": now_iso()}, expect=201)
     for headers, intake_id in ((referrer, posted["id"]), (actors["referrer2"], merged["id"])):
         assert (await client.get(f"/api/v1/referrals/{intake_id}", headers=headers)).json()["contactPerson"] is None
+
+
+async def test_several_programmes_each_with_its_own_state(client, db, actors) -> None:
+    staff, mvr, wijkteam, referrer = actors["staff"], actors["mvr"], actors["wijkteam"], actors["referrer"]
+    intake_id = (await client.post("/api/v1/referrals", json=referral(), headers=referrer)).json()["id"]
+    base = f"/api/v1/intakes/{intake_id}"
+    await act(client, staff, f"{base}/contacts", {"at": now_iso(), "channel": "phone", "reached": True})
+    await act(client, staff, f"{base}/routing", {"programme": "moeders-van-rotterdam"})
+    first = await act(client, staff, f"{base}/handoffs", expect=201)
+    second = await act(client, staff, f"{base}/handoffs", {"programme": "wijkteam"}, expect=201)
+    names = dict(
+        (await db.execute(select(Programme.code, Programme.name).where(Programme.region == "rotterdam"))).all()
+    )
+
+    async def programmes() -> list[tuple[str, str, bool, bool]]:
+        view = (await client.get(f"/api/v1/referrals/{intake_id}", headers=referrer)).json()
+        assert await listed(client, referrer, intake_id) == view
+        return [
+            (p["name"], p["status"], bool(p["firstContactAt"]), bool(p["supportStartedAt"])) for p in view["programmes"]
+        ]
+
+    mvr_name, wijkteam_name = names["moeders-van-rotterdam"], names["wijkteam"]
+    assert await programmes() == [(mvr_name, "offered", False, False), (wijkteam_name, "offered", False, False)]
+    await act(client, wijkteam, f"/api/v1/handoffs/{second['id']}/accept")
+    await act(client, wijkteam, f"/api/v1/handoffs/{second['id']}/first-contact", {"at": now_iso()})
+    assert await programmes() == [(mvr_name, "offered", False, False), (wijkteam_name, "first_contact", True, False)]
+    # A declined offer is a routing attempt, not support she gets: the referrer does not see it.
+    await act(client, mvr, f"/api/v1/handoffs/{first['id']}/decline", {"reason": "Geen plek op dit moment."})
+    assert await programmes() == [(wijkteam_name, "first_contact", True, False)]
+    await act(client, wijkteam, f"/api/v1/handoffs/{second['id']}/support-started", {"at": now_iso()})
+    await act(client, wijkteam, f"/api/v1/handoffs/{second['id']}/end", {"at": now_iso(), "reason": "completed"})
+    view = (await client.get(f"/api/v1/referrals/{intake_id}", headers=referrer)).json()
+    assert [(p["name"], p["status"]) for p in view["programmes"]] == [(wijkteam_name, "ended")]
+    assert view["dates"]["supportStartedAt"] == view["programmes"][0]["supportStartedAt"]
+    # The dates follow the programmes shown: the handoff is the offer to the wijkteam.
+    wijkteam_offer = (await client.get(base, headers=staff)).json()["handoffs"][1]["offeredAt"]
+    assert view["dates"]["handedOffAt"] == wijkteam_offer

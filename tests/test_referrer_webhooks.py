@@ -48,11 +48,13 @@ async def test_a_merged_referrer_hears_the_surviving_case_as_its_own_referral(
     await act(client, staff, f"{base}/routing", {"programme": "moeders-van-rotterdam"})
     handoff = await act(client, staff, f"{base}/handoffs", expect=201)
     await act(client, mvr, f"/api/v1/handoffs/{handoff['id']}/accept")
+    await act(client, mvr, f"/api/v1/handoffs/{handoff['id']}/first-contact", {"at": now_iso()})
     await act(client, mvr, f"/api/v1/handoffs/{handoff['id']}/support-started", {"at": now_iso()})
     await drain(settings, rounds=1)
 
+    # Both referrers hear the first contact (issue 16) and the start of support.
     survivor_steps = ["intake.contacted", "intake.routed", "handoff.offered", "handoff.accepted"]
-    steps = [*survivor_steps, "intake.support_started"]
+    steps = [*survivor_steps, "handoff.first_contact", "intake.support_started"]
     heard = receiver.of("merged")
     # Its own referral's receipt and close (as duplicate), then the surviving case's steps.
     # Its own referral's receipt and close (as duplicate), and the surviving case's steps in
