@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,15 +33,11 @@ from app.cases.schemas import (
 )
 from app.cases.vocab import InvolvementRole, InvolvementSource
 from app.http.problems import conflict, invalid, not_found
+from app.http.problems import not_in_future as _not_future
 from app.intakes.models import Intake
 from app.intakes.service import IntakeBundle, visible_bundle
 from app.intakes.workflow import Change, check_if_match
 from app.routing.models import Programme
-
-
-def _not_future(at: datetime, name: str) -> None:
-    if at > clock.now() + timedelta(minutes=5):
-        raise invalid([{"name": name, "reason": "Not in the future."}])
 
 
 async def open_case(db: AsyncSession, principal: Principal, intake_id: uuid.UUID, if_match: str | None) -> Change:

@@ -15,7 +15,7 @@ from app.audit import service as audit
 from app.audit.models import AccessLogEntry
 from app.auth.deps import Staff, StaffWriter
 from app.consent import service
-from app.consent.models import LegalBasisRecord
+from app.consent.models import ConsentRecord, LegalBasisRecord
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasisSource, LegalBasisStatus
 from app.db import Db
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
@@ -131,6 +131,14 @@ async def list_consents(intake_id: IntakeId, principal: Staff, db: Db) -> Consen
     return ConsentList(items=[consent_view(c) for c in bundle.consents])
 
 
+def _created(intake_id: uuid.UUID, entry: ConsentRecord) -> JSONResponse:
+    return JSONResponse(
+        consent_view(entry).model_dump(mode="json", by_alias=True),
+        status_code=201,
+        headers={"Location": f"/api/v1/intakes/{intake_id}/consents"},
+    )
+
+
 @router.post(
     "/intakes/{id}/consents",
     status_code=201,
@@ -152,11 +160,7 @@ async def add_consent(
         method=body.method,
         note=body.note,
     )
-    return JSONResponse(
-        consent_view(entry).model_dump(mode="json", by_alias=True),
-        status_code=201,
-        headers={"Location": f"/api/v1/intakes/{intake_id}/consents"},
-    )
+    return _created(intake_id, entry)
 
 
 @router.post(
@@ -177,15 +181,11 @@ async def withdraw(
         scope="",
         given=False,
         obtained_at=body.at,
-        method="verbal",
+        method=ConsentMethod.VERBAL,  # a withdrawal is a record of its own; its method is not asked
         note=body.note,
         withdraws=consent_id,
     )
-    return JSONResponse(
-        consent_view(entry).model_dump(mode="json", by_alias=True),
-        status_code=201,
-        headers={"Location": f"/api/v1/intakes/{intake_id}/consents"},
-    )
+    return _created(intake_id, entry)
 
 
 @router.post(

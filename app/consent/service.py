@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,17 +20,12 @@ from app.consent.rules import (
     standing_scopes,
 )
 from app.handoffs.lifecycle import RevokeReason
-from app.http.problems import Problem, conflict, invalid, not_found
+from app.http.problems import Problem, conflict, invalid, not_found, not_in_future
 from app.intakes import workflow
 from app.intakes.lifecycle import Status, Step
 from app.intakes.service import IntakeBundle, thin_data
 from app.regions.config import RegionConfig
 from app.webhooks.outbox import emit
-
-
-def _check_moment(at: datetime, name: str) -> None:
-    if at > clock.now() + timedelta(minutes=5):
-        raise invalid([{"name": name, "reason": "Not in the future."}])
 
 
 async def record(
@@ -48,7 +43,7 @@ async def record(
 ) -> tuple[IntakeBundle, ConsentRecord]:
     """Append one record. A record that takes a standing scope away is a withdrawal and
     has its effects in this same transaction."""
-    _check_moment(obtained_at, "obtainedAt" if withdraws is None else "at")
+    not_in_future(obtained_at, "obtainedAt" if withdraws is None else "at")
     change, status = await workflow.begin(db, principal, intake_id, None, Step.RECORD_CONSENT)
     bundle = change.bundle
     was_standing = scope in standing_scopes(bundle.consents)

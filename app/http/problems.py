@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import clock
 from app.db import CommitFailed
 from app.i18n import messages
 from app.i18n.language import Lang, preferred
@@ -70,6 +72,17 @@ def not_found(what: str = "intake") -> Problem:
 
 def invalid(params: list[dict[str, str]]) -> Problem:
     return Problem(400, "Invalid input", "One or more fields are invalid.", "invalid-input", invalid_params=params)
+
+
+# How far ahead of our clock a caller's reported moment may be (clocks of systems differ).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def not_in_future(at: datetime, name: str) -> None:
+    """A moment a caller reports (a contact's `at`, `visitedAt`, `obtainedAt`, …) is 400 when
+    it lies ahead of now by more than the clock skew."""
+    if at > clock.now() + CLOCK_SKEW:
+        raise invalid([{"name": name, "reason": "Not in the future."}])
 
 
 def conflict(detail: str, slug: str = "conflict") -> Problem:

@@ -154,43 +154,29 @@ def _same_woman(intake: Intake) -> list[Any]:
     return conditions
 
 
-async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
-    """Open intakes of the same woman."""
+async def _her_intakes(db: AsyncSession, intake: Intake, *which: Any) -> list[uuid.UUID]:
+    """Other intakes of the same woman in the intake's region that meet `which`, oldest first."""
     conditions = _same_woman(intake)
     if not conditions:
         return []
-    rows = await db.scalars(
-        select(Intake.id)
-        .where(
-            Intake.closed_at.is_(None),
-            Intake.region == intake.region,
-            Intake.id != intake.id,
-            or_(*conditions),
-        )
-        .limit(20)
-    )
-    return list(rows.all())
+    query = select(Intake.id).where(*which, Intake.region == intake.region, Intake.id != intake.id, or_(*conditions))
+    return list((await db.scalars(query.order_by(Intake.received_at).limit(20))).all())
+
+
+async def find_duplicates(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
+    """Open intakes of the same woman."""
+    return await _her_intakes(db, intake, Intake.closed_at.is_(None))
 
 
 async def find_previous(db: AsyncSession, intake: Intake) -> list[uuid.UUID]:
     """Her closed intakes whose personal data is kept (she comes back), oldest first."""
-    conditions = _same_woman(intake)
-    if not conditions:
-        return []
-    rows = await db.scalars(
-        select(Intake.id)
-        .where(
-            Intake.closed_at.is_not(None),
-            Intake.erased_at.is_(None),
-            Intake.merged_into.is_(None),  # a merged one's history is in the case it was merged into
-            Intake.region == intake.region,
-            Intake.id != intake.id,
-            or_(*conditions),
-        )
-        .order_by(Intake.received_at)
-        .limit(20)
+    return await _her_intakes(
+        db,
+        intake,
+        Intake.closed_at.is_not(None),
+        Intake.erased_at.is_(None),
+        Intake.merged_into.is_(None),  # a merged one's history is in the case it was merged into
     )
-    return list(rows.all())
 
 
 async def receive(

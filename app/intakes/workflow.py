@@ -20,6 +20,7 @@ from app.deadlines import service as deadlines
 from app.handoffs.lifecycle import EVENTS, HandoffStep, RevokeReason, Stage, intake_stage, next_state, revocable
 from app.handoffs.models import Handoff
 from app.http.problems import Problem, conflict, invalid
+from app.http.problems import not_in_future as _not_future
 from app.intakes.concerns import vulnerability
 from app.intakes.lifecycle import IllegalTransition, Status, Step, derive_status, next_status
 from app.intakes.models import Assessment, Contact, Intake, Reopening
@@ -117,11 +118,6 @@ async def begin(
     bundle = await visible_bundle(db, principal, intake_id, for_update=True)
     check_if_match(bundle.intake, if_match)
     return Change(db, principal, bundle), advance(bundle, step)
-
-
-def _not_future(at: datetime, name: str) -> None:
-    if at > clock.now() + timedelta(minutes=5):
-        raise invalid([{"name": name, "reason": "Not in the future."}])
 
 
 async def add_contact(
