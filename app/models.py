@@ -2,7 +2,14 @@
 
 from app.audit.models import AccessLogEntry, AdminTrailEntry
 from app.auth.models import ApiClient, Organisation, SigningKey
-from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, Involvement
+from app.cases.models import (
+    Agreement,
+    CaseMeeting,
+    CaseNote,
+    CoordinatorAssignment,
+    FactCorrection,
+    Involvement,
+)
 from app.consent.models import ConsentRecord, LegalBasisRecord
 from app.db import Base
 from app.deadlines.models import Deadline
@@ -30,6 +37,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Event",
+    "FactCorrection",
     "Handoff",
     "IdempotencyRecord",
     "Intake",

@@ -373,3 +373,17 @@ async def test_timeline_shows_a_closed_and_reopened_case(client, actors) -> None
     assert (
         again["details"]["closeReason"] == "unreachable" and again["actor"]["organisation"] == "aanmeldpunt-rotterdam"
     )
+
+
+async def test_timeline_shows_corrected_facts(client, actors) -> None:
+    staff = actors["staff"]
+    base = f"/api/v1/intakes/{await new_case(client, actors)}"
+    r = await client.patch(base, json={"safetyConcern": True}, headers=staff)
+    assert r.status_code == 200, r.text
+    fixed = [
+        e
+        for e in (await client.get(f"{base}/timeline", headers=staff)).json()["items"]
+        if e["type"] == "facts_corrected"
+    ]
+    assert len(fixed) == 1 and fixed[0]["details"]["fields"] == ["safetyConcern"]
+    assert fixed[0]["details"]["safetyConcern"] is True and fixed[0]["actor"]["organisation"] == "aanmeldpunt-rotterdam"

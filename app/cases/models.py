@@ -119,3 +119,21 @@ class CaseNote(Base):
     recorded_by_client: Mapped[str] = mapped_column(String(64))
     recorded_by_organisation: Mapped[str] = mapped_column(String(64))
     recorded_by_user: Mapped[str | None] = mapped_column(String(200))
+
+
+class FactCorrection(Base):
+    """That staff corrected facts setting the deadlines (PATCH /intakes/{id}), for the case
+    file: which facts, the safety concern as it now is, and why. The corrected values themselves
+    (a due date) stay on the intake only."""
+
+    __tablename__ = "case_fact_corrections"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
+    at: Mapped[datetime]
+    fields: Mapped[list[Any]]  # names only: "pregnancy", "safetyConcern"
+    safety_concern: Mapped[bool | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_client: Mapped[str] = mapped_column(String(64))
+    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
+    recorded_by_user: Mapped[str | None] = mapped_column(String(200))

@@ -216,6 +216,8 @@ class TimelineDetails(OutModel):
     what: str | None = None
     owner: str | None = None
     text: str | None = None
+    # facts_corrected
+    fields: list[str] | None = None
     # merged, closed, deadline_breached
     intake_id: uuid.UUID | None = None
     close_reason: str | None = None

@@ -16,7 +16,7 @@ from app.audit import service as audit
 from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.cases import rules
-from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, Involvement
+from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, FactCorrection, Involvement
 from app.cases.schemas import (
     ActorOut,
     AgreementDoneIn,
@@ -530,3 +530,23 @@ async def intake_extras(db: AsyncSession, intake_id: uuid.UUID) -> tuple[Coordin
     coordinator = coordinator_out(await current_coordinator(db, intake_id))
     agreements = [agreement_out(a) for a in await agreements_of(db, intake_id) if a.cancelled_at is None]
     return coordinator, agreements
+
+
+async def record_fact_correction(
+    db: AsyncSession, principal: Principal, bundle: IntakeBundle, fields: Sequence[str], reason: str | None
+) -> None:
+    """In the correction's transaction (app.intakes.workflow.correct_facts wrote its audit row)."""
+    db.add(
+        FactCorrection(
+            id=uuid.uuid4(),
+            intake_id=bundle.intake.id,
+            at=clock.now(),
+            fields=list(fields),
+            safety_concern=bundle.intake.safety_concern,
+            reason=reason,
+            recorded_by_client=principal.client_id,
+            recorded_by_organisation=principal.organisation_code,
+            recorded_by_user=principal.user,
+        )
+    )
+    await db.flush()

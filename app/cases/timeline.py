@@ -19,7 +19,7 @@ from app.audit import service as audit
 from app.auth.models import ApiClient, Organisation
 from app.auth.principal import Principal
 from app.cases import rules
-from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, Involvement
+from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, FactCorrection, Involvement
 from app.cases.rules import Actor, Entry
 from app.cases.schemas import ActorOut, TimelineDetails, TimelineEntryOut, TimelinePage
 from app.cases.vocab import TimelineType
@@ -95,6 +95,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
     merged = (
         await db.execute(select(Intake.id, Intake.reference, Intake.closed_at).where(Intake.merged_into == iid))
     ).all()
+    corrections = (await db.scalars(select(FactCorrection).where(FactCorrection.intake_id == iid))).all()
     reopened = (await db.scalars(select(Reopening).where(Reopening.intake_id == iid))).all()
     routing = intake.routing or {}
     recommendation, decision = routing.get("recommendation"), routing.get("decision")
@@ -371,6 +372,17 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
                     other_id,
                 )
             )
+    for fix in corrections:
+        add(
+            _entry(
+                fix.at,
+                TimelineType.FACTS_CORRECTED,
+                Actor(fix.recorded_by_organisation, fix.recorded_by_client, fix.recorded_by_user),
+                f"Facts corrected: {', '.join(str(f) for f in fix.fields)}",
+                {"fields": fix.fields, "safetyConcern": fix.safety_concern, "reason": fix.reason},
+                fix.id,
+            )
+        )
     for again in reopened:
         add(
             _entry(

@@ -162,6 +162,13 @@ async def correct_facts(
         safety_concern=body.safety_concern,
         reason=body.reason,
     )
+    # The case file's record of it, in the same transaction.
+    fields = [
+        name
+        for name, value in (("pregnancy", body.pregnancy), ("safetyConcern", body.safety_concern))
+        if value is not None
+    ]
+    await cases.record_fact_correction(db, principal, bundle, fields, body.reason)
     return await intake_response(db, bundle, principal)
 
 
