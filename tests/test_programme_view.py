@@ -38,6 +38,7 @@ PROGRAMME_FIELDS: dict[str, Any] = {
     "children": [{"birthDate": None}],
     "concerns": [{"code": None, "domain": None, "source": None}],
     "safetyConcern": None,
+    "coordinator": {"name": None, "phone": None, "email": None, "userId": None, "organisation": None, "since": None},
     "vulnerability": None,
     "handoffs": [
         {

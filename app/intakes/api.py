@@ -352,7 +352,8 @@ async def intake_response(
             update={"coordinator": coordinator, "agreements": agreements}
         )
     else:
-        view = programme_view(bundle, principal.organisation_id)
+        coordinator = cases.coordinator_out(await cases.current_coordinator(db, bundle.intake.id))
+        view = programme_view(bundle, principal.organisation_id, coordinator)
     return JSONResponse(
         view.model_dump(mode="json", by_alias=True), status_code=status_code, headers={"ETag": etag(bundle.intake)}
     )

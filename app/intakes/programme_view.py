@@ -19,9 +19,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from app import clock
+from app.cases.schemas import CoordinatorOut
 from app.consent.rules import LegalBasis
 from app.deadlines.policy import days_pregnant_fmt
 from app.handoffs.lifecycle import HandoffState
@@ -86,6 +87,9 @@ class ProgrammeIntakeView(OutModel):
     safety_concern: bool
     vulnerability: VulnerabilityLevel
     handoffs: list[ProgrammeHandoff]
+    coordinator: CoordinatorOut | None = Field(
+        default=None, description="The case's one person to call (work contact details only)."
+    )
 
 
 def _client(stored: dict[str, Any] | None) -> ProgrammeClient | None:
@@ -135,7 +139,9 @@ def _handoff(h: Handoff) -> ProgrammeHandoff:
     )
 
 
-def programme_view(bundle: IntakeBundle, organisation_id: uuid.UUID) -> ProgrammeIntakeView:
+def programme_view(
+    bundle: IntakeBundle, organisation_id: uuid.UUID, coordinator: CoordinatorOut | None = None
+) -> ProgrammeIntakeView:
     """Only for a caller that `programme_may_read` allowed; the API checks that first."""
     intake = bundle.intake
     return ProgrammeIntakeView(
@@ -151,4 +157,5 @@ def programme_view(bundle: IntakeBundle, organisation_id: uuid.UUID) -> Programm
         vulnerability=intake.vulnerability,
         # Its own handoffs only: never another programme's, nor any decline reason.
         handoffs=[_handoff(h) for h in bundle.handoffs if h.organisation_id == organisation_id],
+        coordinator=coordinator,
     )
