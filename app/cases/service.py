@@ -313,7 +313,7 @@ async def handoff_facts(db: AsyncSession, bundle: IntakeBundle) -> list[rules.Ha
     facts = []
     for h in bundle.handoffs:
         org = orgs.get(h.organisation_id)
-        ended = getattr(h, "ended_at", None) or h.declined_at or h.revoked_at
+        ended = h.ended_at or h.declined_at or h.revoked_at
         facts.append(
             rules.HandoffFacts(
                 id=h.id,

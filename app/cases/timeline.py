@@ -226,11 +226,11 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
                 {},
             ),
             (
-                getattr(h, "ended_at", None),
+                h.ended_at,
                 TimelineType.HANDOFF_ENDED,
                 programme_actor,
                 f"{h.programme}: support ended",
-                {"reason": getattr(h, "end_reason", None), "note": getattr(h, "end_note", None)},
+                {"reason": h.end_reason, "note": h.end_note},
             ),
         ]
         for at, kind, actor, summary, details in steps:

@@ -1,7 +1,7 @@
 """case file: fact corrections
 
 Revision ID: 0009_case_fact_corrections
-Revises: 0007_merged_into_index
+Revises: 0008_handoff_states
 Create Date: 2026-12-06 07:22:46.279480
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 revision: str = '0009_case_fact_corrections'
-down_revision: str | None = '0007_merged_into_index'
+down_revision: str | None = '0008_handoff_states'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
