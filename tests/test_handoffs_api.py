@@ -72,7 +72,7 @@ def path(handoff: dict[str, Any], step: str = "") -> str:
 
 
 async def test_two_supports_side_by_side_one_declines_the_other_starts_and_ends(client, db, actors) -> None:
-    mvr, wijkteam = actors["mvr"], actors["wijkteam"]
+    staff, mvr, wijkteam = actors["staff"], actors["mvr"], actors["wijkteam"]
     base, first, second = await two_live(client, actors)
     assert (first["programme"], first["organisation"], first["status"]) == (MVR, MVR, "offered")
     assert (second["programme"], second["organisation"]) == (WIJKTEAM, "wijkteam-rotterdam")
@@ -103,7 +103,9 @@ async def test_two_supports_side_by_side_one_declines_the_other_starts_and_ends(
     # The wijkteam never sees the other programme's decline (nor its reason).
     seen = await client.get(base, headers=wijkteam)
     assert seen.status_code == 200 and DECLINE_REASON not in seen.text and MVR not in seen.text
-    assert DECLINE_REASON not in (await client.get(path(second), headers=wijkteam)).text
+    as_programme = (await client.get(path(second), headers=wijkteam)).json()
+    assert as_programme["offerReason"] is None and as_programme["supportStartDueAt"] == second["supportStartDueAt"]
+    assert DECLINE_REASON not in str(as_programme)
 
     assert (await act(client, wijkteam, path(second, "accept")))["status"] == "accepted"
     contact = await act(client, wijkteam, path(second, "first-contact"), {"at": now_iso()})
@@ -116,6 +118,11 @@ async def test_two_supports_side_by_side_one_declines_the_other_starts_and_ends(
     # The intake's support-start deadline is met by the first start.
     assert next(d for d in data["deadlines"] if d["phase"] == "support_start")["state"] == "met"
 
+    # The case file: the wijkteam sees its own handoff's steps, not the other programme's decline.
+    own = (await client.get(f"{base}/timeline", headers=wijkteam, params={"limit": 100})).json()["items"]
+    assert DECLINE_REASON not in str(own) and "handoff_declined" not in [e["type"] for e in own]
+    assert {"handoff_accepted", "handoff_first_contact", "handoff_support_started"} <= {e["type"] for e in own}
+
     ended = await act(
         client, wijkteam, path(second, "end"), {"at": now_iso(), "reason": "completed", "note": "Doelen behaald."}
     )
@@ -124,6 +131,10 @@ async def test_two_supports_side_by_side_one_declines_the_other_starts_and_ends(
     data = await intake(client, actors, base)
     assert data["status"] == "support_started"  # support did start; staff close the case
     assert [h["status"] for h in data["handoffs"]] == ["declined", "ended"]
+    timeline = (await client.get(f"{base}/timeline", headers=staff, params={"limit": 100})).json()["items"]
+    entry = next(e for e in timeline if e["type"] == "handoff_ended")
+    assert entry["details"]["reason"] == "completed" and entry["details"]["handoffId"] == second["id"]
+    assert [e["type"] for e in timeline].count("handoff_offered") == 2
     # An ended handoff is no longer the programme's to read.
     assert (await client.get(base, headers=wijkteam)).status_code == 404
     assert (await client.get(path(second), headers=wijkteam)).status_code == 404
