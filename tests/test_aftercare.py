@@ -242,3 +242,26 @@ async def test_partner_is_validated_like_her_fields(client, actors, partner, fie
         r = await client.post(path, json=body, headers=headers)
         assert r.status_code == 400, r.text
         assert {p["name"] for p in r.json()["invalidParams"]} == fields, r.text
+
+
+async def test_after_a_reopening_the_earlier_support_does_not_count_as_started(client, actors) -> None:
+    staff, mvr = actors["staff"], actors["mvr"]
+    wijkteam = await auth_for(client, "wijkteam")
+    intake_id = await refer(client, actors)
+    base = f"/api/v1/intakes/{intake_id}"
+    await act(client, staff, f"{base}/contacts", {"at": now_iso(), "channel": "phone", "reached": True})
+    await act(client, staff, f"{base}/routing", {"programme": "moeders-van-rotterdam"})
+    handoff = (await act(client, staff, f"{base}/handoffs", expect=201))["id"]
+    for step, body in (("accept", None), ("first-contact", {"at": now_iso()}), ("support-started", {"at": now_iso()})):
+        await act(client, mvr, f"/api/v1/handoffs/{handoff}/{step}", body)
+    await act(client, mvr, f"/api/v1/handoffs/{handoff}/end", {"at": now_iso(), "reason": "completed"})
+    await act(client, staff, f"{base}/close", {"reason": "support_started"})
+    clock.advance(timedelta(days=90))
+    assert (await reopen(client, actors, intake_id)).json()["status"] == "contacted"
+    # A new support: handed off, not "support started" because of the earlier one.
+    await act(client, staff, f"{base}/routing", {"programme": "wijkteam", "reason": "Nu basishulp in de wijk."})
+    second = (await act(client, staff, f"{base}/handoffs", expect=201))["id"]
+    assert (await staff_get(client, actors, intake_id))[0]["status"] == "handed_off"
+    await act(client, wijkteam, f"/api/v1/handoffs/{second}/accept")
+    await act(client, wijkteam, f"/api/v1/handoffs/{second}/decline", {"reason": "Geen plek op dit moment."})
+    assert (await staff_get(client, actors, intake_id))[0]["status"] == "assessed"  # back to route again

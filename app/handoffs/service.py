@@ -102,7 +102,7 @@ async def offer(
     db.add(handoff)
     bundle.handoffs.append(handoff)
     await db.flush()
-    status = derive_status(status, intake_stage(bundle.handoffs))
+    status = derive_status(status, intake_stage(bundle.episode_handoffs))
     await change.commit(
         status,
         "handoff.offered",
@@ -193,7 +193,7 @@ async def step(
     else:  # pragma: no cover - revocation is the intake's (app.intakes.workflow.revoke_live_handoffs)
         raise ValueError(what)
     handoff.status = state
-    stage = intake_stage(change.bundle.handoffs)
+    stage = intake_stage(change.bundle.episode_handoffs)
     if stage is Stage.NONE:
         intake.decided_programme = None  # nothing live: back to the aanmeldpunt to route again
     await change.commit(

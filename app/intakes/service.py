@@ -56,6 +56,16 @@ class IntakeBundle:
     # Organisations whose referrals were merged into this intake (they follow it).
     merged_referrers: frozenset[uuid.UUID] = frozenset()
 
+    @property
+    def episode_handoffs(self) -> list[Handoff]:
+        """The handoffs that decide the intake's status now: after a reopening (aftercare),
+        those offered since, and any still live; the earlier episode's ended, declined or
+        revoked ones are history (her support then does not make the new one 'started')."""
+        since = self.intake.reopened_at
+        if since is None:
+            return self.handoffs
+        return [h for h in self.handoffs if h.offered_at >= since or is_live(h.status)]
+
     def decide(self, action: Action) -> Any:
         return decide(self.consents, action, self.intake.legal_basis)
 

@@ -304,8 +304,8 @@ async def revoke_live_handoffs(change: Change, reason: RevokeReason) -> list[Han
         handoff.status, handoff.revoked_at = next_state(handoff.status, HandoffStep.REVOKE), now
     if revoked:
         intake = change.intake
-        intake.status = derive_status(intake.status, intake_stage(change.bundle.handoffs))
-        if intake_stage(change.bundle.handoffs) is Stage.NONE:
+        intake.status = derive_status(intake.status, intake_stage(change.bundle.episode_handoffs))
+        if intake_stage(change.bundle.episode_handoffs) is Stage.NONE:
             intake.decided_programme = None  # back to the aanmeldpunt to route again
     await change.db.flush()
     for handoff in revoked:
