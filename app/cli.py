@@ -35,9 +35,18 @@ def database_url(settings: Settings) -> str:
 
 
 def _settings_with_db() -> Settings:
+    """The settings with the database to use. On the embedded server the superuser migrates
+    and the service connects as its own least-privileged login role (app.roles)."""
     settings = get_settings()
-    url = database_url(settings)
-    return settings.model_copy(update={"database_url": url})
+    if settings.database_url:
+        return settings
+    from app.roles import embedded_service_url
+
+    superuser = database_url(settings)
+    service = asyncio.run(embedded_service_url(superuser, settings.data_dir))
+    return settings.model_copy(
+        update={"database_url": service, "migration_database_url": settings.migration_database_url or superuser}
+    )
 
 
 def _check_regions(load: Any) -> None:
@@ -78,9 +87,9 @@ def serve(
 @cli.command()
 def migrate() -> None:
     """Apply database migrations."""
-    from app.migrate import upgrade
+    from app.migrate import prepare
 
-    upgrade(_settings_with_db().database_url or "")
+    prepare(_settings_with_db())
     typer.echo("migrations applied")
 
 
@@ -89,14 +98,14 @@ def worker() -> None:
     """Run the background workers (dispatcher, deadline monitor, retention) until stopped."""
     from app import db
     from app.logging import configure
-    from app.migrate import upgrade
+    from app.migrate import prepare
     from app.regions.config import load_regions
     from app.worker import run_workers
 
     _check_regions(load_regions)
     settings = _settings_with_db()
     configure(settings.log_level)
-    upgrade(settings.database_url or "")
+    prepare(settings)
 
     async def main() -> None:
         db.init_engine(settings.database_url or "", settings)
@@ -122,10 +131,10 @@ async def _trail(session: Any, action: Any, target: str) -> None:
 
 async def _with_session(fn: Any) -> Any:
     from app import db
-    from app.migrate import upgrade
+    from app.migrate import prepare
 
-    settings = _settings_with_db()
-    await asyncio.to_thread(upgrade, settings.database_url or "")
+    settings = await asyncio.to_thread(_settings_with_db)
+    await asyncio.to_thread(prepare, settings)
     db.init_engine(settings.database_url or "", settings)
     try:
         async with db.session_factory()() as session:
@@ -313,24 +322,59 @@ def rotate_encryption_key() -> None:
 
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Check the access log's hash chain; exits 1 and names the row on a break."""
-    from app import db
+    """Check the access log: every row's seal under the audit keys, every link, and every
+    checkpoint kept outside the database (a cut tail). Exits 1 and names the row on a break."""
+    from app.audit import checkpoints
+    from app.audit import keys as audit_keys
     from app.audit.service import verify_chain
 
     async def run(session: Any, settings: Settings) -> Any:
-        del settings
+        keys = audit_keys.keys()
+        url = settings.database_url or ""
+        path = checkpoints.path_for(settings, url)
+        found, problems = checkpoints.read(path, checkpoints.database_identity(url), keys)
         conn = await session.connection()
-        return await verify_chain(conn)
+        return await verify_chain(conn, keys, found), problems, path, len(found)
 
-    result = asyncio.run(_with_session(run))
-    del db
+    try:
+        result, problems, path, count = asyncio.run(_with_session(run))
+    except Exception as exc:  # no key, unreadable file: say which, never a stack trace
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for problem in problems:
+        typer.echo(f"CHECKPOINT FILE {path}: {problem}")
     if result.broken_seq is not None:
         typer.echo(
             f"BROKEN at access-log row seq={result.broken_seq}: {result.reason} "
             f"({result.checked} rows verified before it)"
         )
         raise typer.Exit(1)
-    typer.echo(f"ok: {result.checked} rows, chain intact")
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"ok: {result.checked} rows, chain intact, {count} checkpoints of {path} hold")
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Append a signed checkpoint of the access log's newest row to the checkpoint file (the
+    workers do this every AUDIT_CHECKPOINT_SECONDS)."""
+    from app.audit import checkpoints
+    from app.audit import keys as audit_keys
+    from app.db import driver
+
+    async def run(session: Any, settings: Settings) -> Any:
+        return await checkpoints.write(await driver(session), settings, settings.database_url or "", audit_keys.keys())
+
+    point = asyncio.run(_with_session(run))
+    typer.echo(f"checkpoint: seq={point.seq}" if point else "the access log is empty: nothing to checkpoint")
+
+
+@audit_cli.command("generate-key")
+def audit_generate_key() -> None:
+    """Print a new audit key (for AUDIT_KEYS / AUDIT_KEY_FILE)."""
+    from app.audit.keys import new_key
+
+    typer.echo(new_key())
 
 
 @cli.command()

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         default=None,
         description="postgresql://… of the server to use; unset: embedded PostgreSQL in data_dir.",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description=(
+            "postgresql://… of the tables' owner: migrations run as it, then DATABASE_URL's user (the service) is "
+            "granted only what it needs (it cannot alter, update or delete the access log). Unset: DATABASE_URL."
+        ),
+    )
     data_dir: Path = Field(default=Path(".data"), description="Where the embedded server keeps data.")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -99,6 +106,28 @@ class Settings(BaseSettings):
         ),
     )
 
+    # The access log (app.audit.keys, app.audit.checkpoints)
+    audit_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Keys (comma-separated, newest first, 32+ characters) that seal the access log; the database never "
+            "holds them. Production must set this or AUDIT_KEY_FILE; keep every older key while its rows exist."
+        ),
+    )
+    audit_key_file: Path | None = Field(
+        default=None, description="A file with the audit keys, one a line, newest first (instead of AUDIT_KEYS)."
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description=(
+            "Where checkpoints of the access log's head are appended (JSON lines); default "
+            "DATA_DIR/audit-checkpoints/<database>.jsonl. Keep it off the database host."
+        ),
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=60.0, gt=0, description="The workers write a checkpoint this often (the window of an unseen cut)."
+    )
+
     # Limits
     self_registration_rate: int = Field(default=5, description="Self-registrations per caller address per window.")
     self_registration_window_seconds: int = 3600
@@ -158,7 +187,7 @@ class Settings(BaseSettings):
         raw = self.regions or self.region or "rotterdam"
         return [code.strip() for code in raw.split(",") if code.strip()]
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
     def _asyncpg_url(cls, value: str | None) -> str | None:
         if value is None or value == "":

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import crypto, migrate
 from app import db as database
+from app.audit import keys as audit_keys
 from app.auth import api as auth_api
 from app.auth.client_status import ClientStatus
 from app.auth.keys import ExternalKeys, KeyRing, ensure_signing_key
@@ -73,8 +74,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if url is None:
             raise RuntimeError("DATABASE_URL is not set (`aanmeldpunt serve` starts an embedded server)")
         crypto.configure(settings)  # before the migrations: one of them encrypts existing secrets
+        audit_keys.configure(settings)  # the access log's seals (app.audit.keys)
         if manage_database:
-            await anyio.to_thread.run_sync(migrate.upgrade, url)
+            await anyio.to_thread.run_sync(migrate.prepare, settings)
             database.init_engine(url, settings)
         app.state.migration_head = migrate.head_revision(url)
         async with database.session_factory()() as db:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.roles import grant_service_role, user_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +26,16 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
+
+
+def prepare(settings: Any) -> None:
+    """Migrate as the owner (MIGRATION_DATABASE_URL, else DATABASE_URL); when the service
+    connects as another user, grant that role exactly what it needs (app.roles)."""
+    service = settings.database_url or ""
+    owner = settings.migration_database_url or service
+    upgrade(owner)
+    if user_of(owner) != user_of(service):
+        asyncio.run(grant_service_role(owner, user_of(service)))
 
 
 def head_revision(database_url: str) -> str | None:

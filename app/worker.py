@@ -5,12 +5,15 @@ any number may run side by side (each claims its work with SKIP LOCKED)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import structlog
 
 from app import clock
+from app.audit import checkpoints
+from app.audit import keys as audit_keys
 from app.config import Settings
-from app.db import session_factory
+from app.db import driver, session_factory
 from app.deadlines import monitor
 from app.intakes import retention
 from app.webhooks import dispatcher
@@ -32,8 +35,23 @@ async def retention_once() -> int:
     return erased
 
 
+async def checkpoint_once(settings: Settings) -> None:
+    """A checkpoint of the access log's head, outside the database (app.audit.checkpoints)."""
+    async with session_factory()() as db:
+        pg = await driver(db)
+        await checkpoints.write(pg, settings, settings.database_url or "", audit_keys.keys())
+        await db.commit()
+
+
 async def periodic(settings: Settings, stop: asyncio.Event) -> None:
+    next_checkpoint = 0.0
     while not stop.is_set():
+        if time.monotonic() >= next_checkpoint:
+            try:
+                await checkpoint_once(settings)
+                next_checkpoint = time.monotonic() + settings.audit_checkpoint_seconds
+            except Exception as exc:  # the database may be away, or the file not writable: say so, keep going
+                log.warning("audit_checkpoint_failed", error=type(exc).__name__)
         try:
             result = await monitor_once()
             if result.approaching or result.breached or result.agreements_overdue:

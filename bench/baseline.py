@@ -26,6 +26,7 @@ table on receipt, that test fails and names the table: add the rows here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -102,9 +103,12 @@ VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)
 CHAIN_HEAD = "SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1"
 INSERT_AUDIT = """
 INSERT INTO access_log (id, at, action, intake_id, client_id, organisation, user_id, basis, emergency, prev_hash,
-    hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, false, $9, $10)
+    hash, key_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, false, $9, $10, $11)
 """
+# The service seals each row with HMAC-SHA256 under its audit key (app.audit.chain): the same work here.
+AUDIT_KEY = secrets.token_bytes(48)
+AUDIT_KEY_ID = hashlib.sha256(b"aanmeldpunt-audit-key-id\x00" + AUDIT_KEY).hexdigest()[:16]
 FACT_COLUMNS = [f.name for f in fields(StatisticsFacts)]
 FACT_JSON = {c.key for c in IntakeFacts.__table__.columns if c.type.__class__.__name__ in ("JSON", "JSONB")}
 INSERT_FACTS = (
@@ -164,10 +168,10 @@ def chain_hash(prev: str, row: tuple[Any, ...]) -> str:
     row_id, at, action, intake_id, client_id, organisation, user_id, basis = row
     canonical = json.dumps(
         [str(row_id), at.isoformat(timespec="microseconds"), action, str(intake_id) if intake_id else None,
-         client_id, organisation, user_id, basis, False],
+         client_id, organisation, user_id, basis, False, AUDIT_KEY_ID],
         separators=(",", ":"),
     )  # fmt: skip
-    return hashlib.sha256((prev + canonical).encode()).hexdigest()
+    return hmac.new(AUDIT_KEY, (prev + canonical).encode(), hashlib.sha256).hexdigest()
 
 
 async def audit(conn: asyncpg.Connection, who: dict[str, Any], action: str, rows: list[tuple[uuid.UUID, str]]) -> None:
@@ -181,7 +185,7 @@ async def audit(conn: asyncpg.Connection, who: dict[str, Any], action: str, rows
     for intake_id, basis in rows:
         row = (uuid.uuid4(), now, action, intake_id, who["client"], who["org"], who["user"], basis)
         digest = chain_hash(prev, row)
-        args.append((*row, prev, digest))
+        args.append((*row, prev, digest, AUDIT_KEY_ID))
         prev = digest
     await conn.executemany(INSERT_AUDIT, args)
 

@@ -3,6 +3,7 @@ it is stopped, by SIGTERM and by SIGINT: real processes, a fresh DATA_DIR."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from tests.live import free_port
@@ -30,6 +32,15 @@ def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=env, stdout=out, stderr=out)
 
 
+async def _service_users(pgdata: Path) -> set[str]:
+    conn = await asyncpg.connect(host=str(pgdata.resolve()), user="postgres", database="postgres")
+    try:
+        rows = await conn.fetch("SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = 'aanmeldpunt'")
+    finally:
+        await conn.close()
+    return {r["usename"] for r in rows}
+
+
 def _run_and_stop(data_dir: Path, how: signal.Signals, log: Path) -> None:
     port = free_port()
     process = _serve(data_dir, port, log)
@@ -46,6 +57,8 @@ def _run_and_stop(data_dir: Path, how: signal.Signals, log: Path) -> None:
             time.sleep(0.5)
         postmaster = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
         assert _alive(postmaster)
+        # Least privilege on the embedded server too: the service connects as its own role.
+        assert asyncio.run(_service_users(data_dir / "pg")) == {"aanmeldpunt_app"}
         process.send_signal(how)
         process.wait(timeout=60)
         deadline = time.monotonic() + 30

@@ -14,7 +14,8 @@ from app.db import Base
 
 class AccessLogEntry(Base):
     """NEN 7513-style access log row. Append-only (a trigger refuses UPDATE/DELETE) and
-    hash-chained: `hash` = sha256(prev_hash + canonical row), so an edit or a gap shows."""
+    chained: `hash` = HMAC(audit key, prev_hash + canonical row), so an edit or a gap shows
+    even to someone who can write the table (app.audit.chain)."""
 
     __tablename__ = "access_log"
 
@@ -30,6 +31,8 @@ class AccessLogEntry(Base):
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The audit key that sealed the row (app.audit.chain.key_id); NULL: written before the key.
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_access_log_intake", "intake_id", "seq"),)
 

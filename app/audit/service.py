@@ -13,7 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app import clock
-from app.audit.chain import GENESIS, row_hash
+from app.audit import keys as audit_keys
+from app.audit.chain import GENESIS, row_hash, row_mac, same
+from app.audit.checkpoints import Checkpoint
+from app.audit.keys import AuditKeys
 from app.audit.models import AccessLogEntry, AdminAction, AdminTrailEntry
 from app.auth.principal import Principal
 from app.db import driver
@@ -26,7 +29,7 @@ _CHAIN_LOCK = 7_513_001
 _HEAD = "SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1"
 _INSERT = (
     "INSERT INTO access_log (id, at, action, intake_id, client_id, organisation, user_id, basis, emergency, "
-    "prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    "prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 )
 
 ACTIONS = (
@@ -74,6 +77,7 @@ async def record(
     pg = await driver(db)  # plain SQL: this runs on every read of personal data
     await pg.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
     prev = await pg.fetchval(_HEAD) or GENESIS
+    kid, key = audit_keys.keys().current
     now = clock.now()
     rows = []
     for intake_id, basis in accesses:
@@ -88,8 +92,8 @@ async def record(
             "basis": basis,
             "emergency": emergency,
         }
-        digest = row_hash(prev, **fields)
-        rows.append((*fields.values(), prev, digest))
+        digest = row_mac(key, kid, prev, **fields)
+        rows.append((*fields.values(), prev, digest, kid))
         prev = digest
     if len(rows) == 1:
         await pg.execute(_INSERT, *rows[0])
@@ -174,27 +178,57 @@ async def _rows(conn: AsyncConnection, batch: int = 10_000) -> AsyncIterator[Acc
         after = rows[-1].seq
 
 
-async def verify_chain(conn: AsyncConnection) -> VerifyResult:
-    """Walk the chain in order; the first row whose link or hash does not hold is named."""
+async def verify_chain(
+    conn: AsyncConnection, keys: AuditKeys | None = None, checkpoints: Sequence[Checkpoint] = ()
+) -> VerifyResult:
+    """Walk the chain in order; the first row whose link or seal does not hold is named. Rows
+    sealed without the key (written before it existed) are accepted only before the first
+    keyed row and before the first keyed row a checkpoint saw; every checkpoint's row must be
+    there with the checkpointed seal."""
+    keys = keys or audit_keys.keys()
     prev = GENESIS
     checked = 0
+    keyed = False
+    pending = {c.seq: c for c in checkpoints}
+    keyed_from = min((c.keyed_from for c in checkpoints if c.keyed_from is not None), default=None)
     async for row in _rows(conn):
         if row.prev_hash != prev:
             return VerifyResult(checked, row.seq, "the row before it was changed or deleted")
-        expected = row_hash(
-            prev,
-            id=row.id,
-            at=row.at,
-            action=row.action,
-            intake_id=row.intake_id,
-            client_id=row.client_id,
-            organisation=row.organisation,
-            user_id=row.user_id,
-            basis=row.basis,
-            emergency=row.emergency,
-        )
-        if expected != row.hash:
-            return VerifyResult(checked, row.seq, "its content does not match its hash")
+        fields: dict[str, Any] = {
+            "id": row.id,
+            "at": row.at,
+            "action": row.action,
+            "intake_id": row.intake_id,
+            "client_id": row.client_id,
+            "organisation": row.organisation,
+            "user_id": row.user_id,
+            "basis": row.basis,
+            "emergency": row.emergency,
+        }
+        if row.key_id is None:
+            if keyed or (keyed_from is not None and row.seq >= keyed_from):
+                return VerifyResult(checked, row.seq, "it carries no seal of the audit key (rewritten without the key)")
+            expected = row_hash(prev, **fields)
+        else:
+            key = keys.by_id(row.key_id)
+            if key is None:
+                return VerifyResult(
+                    checked, row.seq, f"it was sealed with audit key {row.key_id}, which is not configured"
+                )
+            keyed = True
+            expected = row_mac(key, row.key_id, prev, **fields)
+        if not same(expected, row.hash):
+            return VerifyResult(checked, row.seq, "its content does not match its seal (changed without the audit key)")
+        point = pending.pop(row.seq, None)
+        if point is not None and not same(point.mac, row.hash):
+            return VerifyResult(checked, row.seq, f"it differs from the checkpoint of {point.at}")
         prev = row.hash
         checked += 1
+    if pending:
+        first = min(pending)
+        return VerifyResult(
+            checked,
+            first,
+            f"the row was checkpointed at {pending[first].at} but is gone: the log was truncated",
+        )
     return VerifyResult(checked, None, None)
