@@ -76,6 +76,8 @@ async def test_coordinator_shown_filtered_and_taken_over(client, db, actors) -> 
     r = await put(client, mvr, f"{base}/coordinator", {"name": "Coach Fatima", "phone": "0612345678"})
     assert r.json()["organisation"] == "moeders-van-rotterdam"
     assert (await client.get(base, headers=staff)).json()["coordinator"]["name"] == "Coach Fatima"
+    # The programme sees the one person to call on its own view of the intake.
+    assert (await client.get(base, headers=mvr)).json()["coordinator"]["organisation"] == "moeders-van-rotterdam"
     assert (await client.get("/api/v1/intakes", params={"coordinator": "k.bakker"}, headers=staff)).json()[
         "items"
     ] == []
@@ -387,3 +389,22 @@ async def test_timeline_shows_corrected_facts(client, actors) -> None:
     ]
     assert len(fixed) == 1 and fixed[0]["details"]["fields"] == ["safetyConcern"]
     assert fixed[0]["details"]["safetyConcern"] is True and fixed[0]["actor"]["organisation"] == "aanmeldpunt-rotterdam"
+
+
+async def test_case_actions_honour_if_match(client, actors) -> None:
+    staff = actors["staff"]
+    base = f"/api/v1/intakes/{await new_case(client, actors)}"
+    stale = (await client.get(base, headers=staff)).headers["ETag"]
+    r = await client.post(f"{base}/notes", json={"text": "Eerste."}, headers={**staff, "If-Match": stale})
+    assert r.status_code == 201
+    fresh = r.headers["ETag"]
+    meeting = {"at": now_iso(), "participants": [{"role": "gp", "organisationName": "Huisarts"}]}
+    for path, body in ((f"{base}/notes", {"text": "Tweede."}), (f"{base}/case-meetings", meeting)):
+        r = await client.post(path, json=body, headers={**staff, "If-Match": stale})
+        assert r.status_code == 412 and r.headers["content-type"] == "application/problem+json", r.text
+    r = await client.post(
+        f"{base}/involvements",
+        json={"role": "gp", "organisationName": "Huisarts"},
+        headers={**staff, "If-Match": fresh},
+    )
+    assert r.status_code == 201 and r.headers["ETag"] != fresh
