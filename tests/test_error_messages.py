@@ -227,3 +227,17 @@ async def test_the_rate_limit_speaks_her_language(client, app):
     assert r.json()["detail"] == messages.TEXTS["rate-limited.detail"].nl
     r = await client.post("/api/v1/self-registrations", json=self_registration(), headers=EN)
     assert r.json()["detail"] == messages.TEXTS["rate-limited.detail"].en
+
+
+async def test_choice_options_carry_no_english_words_in_dutch(client):
+    # Pydantic lists a Literal's values as "'phone', 'email' or 'whatsapp'"; that "or" ended up
+    # in the Dutch reason ("Kies een van de mogelijkheden: phone, email or whatsapp.").
+    body = self_registration(contactPreference="pigeon")
+    _, nl = _found(
+        await client.post("/api/v1/self-registrations", json=body, headers=NL), "contactPreference", "field.choice"
+    )
+    assert nl["reason"] == "Kies een van de mogelijkheden: phone, email, whatsapp.", nl["reason"]
+    _, en = _found(
+        await client.post("/api/v1/self-registrations", json=body, headers=EN), "contactPreference", "field.choice"
+    )
+    assert en["reason"] == "Choose one of the options: phone, email, whatsapp.", en["reason"]

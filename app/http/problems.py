@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -158,7 +159,10 @@ _TYPE_ERRORS = frozenset(
 
 
 def _options(expected: Any) -> str:
-    return str(expected).replace("'", "")
+    # Pydantic writes "'phone', 'email' or 'whatsapp'": its English "or" would end up in the
+    # Dutch reason, so the values are listed with commas only.
+    values = re.findall(r"'([^']*)'", str(expected))
+    return ", ".join(values) if values else str(expected)
 
 
 def _param(error: dict[str, Any]) -> dict[str, str]:
