@@ -49,7 +49,7 @@ from app.config import Settings
 from app.consent.rules import Action, decide
 from app.deadlines.calendar import WorkingDayCalendar
 from app.deadlines.policy import Facts, compute
-from app.http.schemas import encode_cursor
+from app.intakes.api import MOST_URGENT_FIRST  # the worklist's cursor, encoded as the service does
 from app.intakes.concerns import vulnerability
 from app.intakes.schemas import ReferralIn
 from app.intakes.validation import referral_problems
@@ -392,16 +392,19 @@ def create_app() -> FastAPI:
             processing = decide(consents, Action.PROCESS, body.legal_basis)
             await audit(conn, who, "create", [(intake_id, processing.basis if processing else "none")])
             feedback = bool(decide(consents, Action.REFERRER_FEEDBACK, body.legal_basis))
-            view: dict[str, Any] = {"id": intake_id, "reference": reference, "receivedAt": now, "status": "received"}
-            if feedback:
-                view |= {
-                    "feedback": True,
-                    "programme": None,
-                    "closeReason": None,
-                    "dates": {"contactedAt": None, "handedOffAt": None, "supportStartedAt": None, "closedAt": None},
-                }
-            else:
-                view["feedback"] = False
+            # The referrer's view (app.intakes.referrer_view): every field always present.
+            dates = ("contactedAt", "assessedAt", "routedAt", "handedOffAt", "firstContactAt", "supportStartedAt")
+            view: dict[str, Any] = {
+                "id": intake_id,
+                "reference": reference,
+                "receivedAt": now,
+                "status": "received",
+                "feedback": feedback,
+                "programmes": [],
+                "contactPerson": None,
+                "dates": dict.fromkeys((*dates, "closedAt")),
+                "closeReason": None,
+            }
             content = dumps(view)
             headers = {"Location": f"/api/v1/referrals/{intake_id}"}
             if idempotency_key is not None:
@@ -443,7 +446,7 @@ def create_app() -> FastAPI:
         if more:
             last = rows[-1]
             due = last["next_deadline_at"]
-            cursor = encode_cursor([due.isoformat() if due else None, str(last["id"])])
+            cursor = MOST_URGENT_FIRST.encode([due, last["id"]])
         return Response(dumps({"items": items, "nextCursor": cursor}), 200, media_type="application/json")
 
     @app.get("/healthz")
