@@ -243,3 +243,20 @@ async def test_several_regions_ask_where_she_lives(settings):
             assert "Waar woont u?" in (await client.get("/aanmelden?region=atlantis")).text
         async with session_factory()() as db:
             assert await db.scalar(text("SELECT region FROM intakes")) == "utrecht"
+
+
+async def test_error_answers_near_the_form_are_strict_too(client):
+    # A mistyped address, a wrong method, a pasted novel or another content type gets a
+    # problem+json answer from before any page code runs; it had only `frame-ancestors 'none'`.
+    answers = [
+        await client.get("/aanmelden/nope"),
+        await client.get("/aanmelden/"),
+        await client.put("/aanmelden"),
+        await client.post("/aanmelden", content=b"message=" + b"x" * 300_000, headers={"content-type": FORM}),
+        await client.post("/aanmelden", json={"givenName": "Amina"}),
+        await client.get("/api/v1/nothing-here"),
+    ]
+    for r in answers:
+        assert r.status_code in (404, 405, 413, 415), r.status_code
+        csp = r.headers.get_list("content-security-policy")
+        assert len(csp) == 1 and "default-src 'none'" in csp[0] and "frame-ancestors 'none'" in csp[0], (r.url, csp)

@@ -24,7 +24,9 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
+    # Nothing here is a page to render (the form at /aanmelden sets its own policy): an error
+    # answer, even one a browser opens at a mistyped form address, may load nothing at all.
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
     (b"referrer-policy", b"no-referrer"),
 ]
