@@ -260,3 +260,15 @@ async def test_error_answers_near_the_form_are_strict_too(client):
         assert r.status_code in (404, 405, 413, 415), r.status_code
         csp = r.headers.get_list("content-security-policy")
         assert len(csp) == 1 and "default-src 'none'" in csp[0] and "frame-ancestors 'none'" in csp[0], (r.url, csp)
+
+
+async def test_the_house_number_message_names_a_field_of_the_page(client):
+    # "A letter or addition goes in 'suffix'" sent her to a field the English form does not have
+    # (it is called "Addition" there).
+    for query, label in (("", "Toevoeging"), ("?lang=en", "Addition")):
+        page = await client.get("/aanmelden" + query)
+        assert f'<label class="label" for="houseNumberSuffix">{label} ' in page.text
+        r = await post_form(client, filled(houseNumber="12a"), token_of(page), "/aanmelden" + query)
+        assert r.status_code == 400
+        message = re.search(r'id="houseNumber-error">.*?</span> ([^<]+)</p>', r.text).group(1)
+        assert f"&#39;{label.lower()}&#39;" in message.lower(), message

@@ -44,7 +44,7 @@ CODES: dict[str, Msg] = {
     ),
     "dueDate.range": Msg(
         "The due date must be between 30 days ago and 300 days from today. Check the date.",
-        "De uitgerekende datum ligt tussen 30 dagen geleden en 300 dagen na vandaag. Kijk de datum na.",
+        "De uitgerekende datum moet tussen 30 dagen geleden en 300 dagen na vandaag liggen. Kijk de datum na.",
         DOMAIN + ": due date",
     ),
     "phone.format": Msg(
@@ -59,7 +59,7 @@ CODES: dict[str, Msg] = {
     ),
     "text.tooLong": Msg(
         "This text is too long. Use at most {max} characters.",
-        "Deze tekst is te lang. Gebruik hoogstens {max} tekens.",
+        "Deze tekst is te lang. Gebruik niet meer dan {max} tekens.",
         DOMAIN + ": free text at most 4,000 characters, names at most 200",
     ),
     # Rules between fields and against today (app/intakes/validation.py).
@@ -74,13 +74,13 @@ CODES: dict[str, Msg] = {
         "only a pregnancy has a due date",
     ),
     "birthDate.past": Msg(
-        "A birth date is in the past. Check the date.",
-        "Een geboortedatum ligt in het verleden. Kijk de datum na.",
+        "A birth date must be in the past. Check the date.",
+        "Een geboortedatum moet in het verleden liggen. Kijk de datum na.",
         "birth dates are in the past (after 1900)",
     ),
     "childBirthDate.range": Msg(
-        "A child's birth date is in the past 18 years. Check the date.",
-        "De geboortedatum van een kind ligt in de afgelopen 18 jaar. Kijk de datum na.",
+        "A child's birth date must be within the past 18 years. Check the date.",
+        "De geboortedatum van een kind moet in de afgelopen 18 jaar liggen. Kijk de datum na.",
         "children are under 18",
     ),
     "contact.required": Msg(
@@ -153,7 +153,7 @@ CODES: dict[str, Msg] = {
     "field.type": Msg("This value is of the wrong kind.", "Deze waarde is van de verkeerde soort.", "JSON types"),
     "field.invalid": Msg("This value is not valid.", "Deze waarde klopt niet.", "anything else"),
     "houseNumber.format": Msg(
-        "Write the house number in digits only, for example 12. A letter or addition goes in 'suffix'.",
+        "Write the house number in digits only, for example 12. A letter or other addition goes in 'addition'.",
         "Schrijf het huisnummer alleen in cijfers, bijvoorbeeld 12. Een letter of toevoeging hoort bij 'toevoeging'.",
         "house number: 1 to 5 digits",
     ),
@@ -162,7 +162,7 @@ CODES: dict[str, Msg] = {
         "Deze datum kunnen wij niet lezen. Schrijf hem zo: {example}.",
         "dates",
     ),
-    "list.tooLong": Msg("At most {max} items.", "Hoogstens {max} keuzes.", "lists"),
+    "list.tooLong": Msg("At most {max} items.", "Niet meer dan {max} keuzes.", "lists"),
     "text.nul": Msg(
         "This text contains a character that is not allowed (NUL).",
         "Deze tekst bevat een teken dat niet mag (NUL).",
