@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -77,6 +77,7 @@ def invalid(params: list[dict[str, str]]) -> Problem:
 
 # How far ahead of our clock a caller's reported moment may be (clocks of systems differ).
 CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 def not_in_future(at: datetime, name: str) -> None:
@@ -84,6 +85,10 @@ def not_in_future(at: datetime, name: str) -> None:
     it lies ahead of now by more than the clock skew."""
     if at > clock.now() + CLOCK_SKEW:
         raise invalid([{"name": name, "reason": "Not in the future."}])
+    # Year-1 moments with an offset overflow on conversion and break every later read of the
+    # case file (500); nothing this service records happened before 1900.
+    if at < EARLIEST:
+        raise invalid([{"name": name, "reason": "Not before 1900."}])
 
 
 def conflict(detail: str, slug: str = "conflict") -> Problem:
