@@ -60,10 +60,10 @@ screenshots: install browser-deps ## the form at /aanmelden (empty, errors, conf
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.browser.screenshots
 
 fuzz: install ## a long Schemathesis run as every role (the bounded one is part of `make test`)
-	$(BIN)/python -m tests.fuzz --max-examples $${MAX_EXAMPLES:-300}
+	$(BIN)/python -m tests.support.fuzz --max-examples $${MAX_EXAMPLES:-300}
 
 chaos: install ## SIGKILL mid-burst (1,000 referrals) and a 10 s database outage; prints the counts
-	$(BIN)/python -m tests.chaos all
+	$(BIN)/python -m tests.support.chaos all
 
 bench: install wrk ## benchmarks against a FastAPI + asyncpg baseline (bench/README.md); writes bench/results.json
 	$(BIN)/python -m bench.run

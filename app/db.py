@@ -59,7 +59,7 @@ async def driver(db: AsyncSession) -> asyncpg.Connection:
     compilation-cache lookup and result processing cost several times the driver's own work.
     Everything still happens in the request's one transaction: the adapter starts it lazily
     on its first statement, so it is started here when no statement has run yet (SQLAlchemy's
-    own asyncpg adapter code; `tests/test_db_driver.py` checks a rollback undoes both).
+    own asyncpg adapter code; `tests/db/test_db_driver.py` checks a rollback undoes both).
     The connection has SQLAlchemy's codecs: `jsonb` goes in as JSON text, comes out decoded.
     Pending ORM changes are flushed first, as SQLAlchemy's autoflush would before a statement."""
     if db.new or db.dirty or db.deleted:

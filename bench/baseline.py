@@ -17,7 +17,7 @@ service.
   intakes of the caller's region, most urgent first) with one chained access-log row per
   listed intake.
 
-Keeping it in step: `tests/test_bench_samework.py` sends one referral and one worklist
+Keeping it in step: `tests/bench/test_bench_samework.py` sends one referral and one worklist
 request to this app and to the service on identical databases and compares, table by
 table, the rows each inserted, updated and deleted. When the service starts writing a new
 table on receipt, that test fails and names the table: add the rows here.

@@ -20,7 +20,7 @@ from pathlib import Path
 import asyncpg
 
 from bench import run, seed
-from tests.live import free_port
+from tests.support.live import free_port
 
 OUT = Path(__file__).parent.parent / ".venv"
 

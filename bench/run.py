@@ -23,8 +23,8 @@ import asyncpg
 import httpx
 
 from bench import seed
-from tests.live import LiveServer, free_port
-from tests.receiver import Receiver, start
+from tests.support.live import LiveServer, free_port
+from tests.support.receiver import Receiver, start
 
 HERE = Path(__file__).parent
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))

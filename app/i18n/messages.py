@@ -231,7 +231,7 @@ def document() -> str:
         "# Validation error codes",
         "",
         "Generated from `app/i18n/messages.py` by `python -m app.i18n.messages > docs/error-codes.md`;",
-        "`tests/test_error_messages.py` fails when this file differs from the catalogue.",
+        "`tests/i18n/test_error_messages.py` fails when this file differs from the catalogue.",
         "",
         "Every item of `invalidParams[]` in a 400 problem has `name` (the field, a dotted camelCase",
         "path), a stable `code` from this list and `reason`: Dutch when `Accept-Language` prefers",

@@ -17,7 +17,7 @@ import asyncpg
 from app import clock
 from tests.browser.test_form_in_browser import CHROMIUM, DESKTOP, PHONE
 from tests.conftest import _server_url, db_url
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import today
-from tests.live import LiveServer
+from tests.support.helpers import today
+from tests.support.live import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
