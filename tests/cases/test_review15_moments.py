@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_cases import actors, new_case  # noqa: F401
+from tests.cases.test_cases import actors, new_case  # noqa: F401
 
 PARTICIPANT = {"role": "midwife", "organisationName": "Wijkteam Noord"}
 
