@@ -4,6 +4,7 @@ notes and the case file (API.md "The case"). Every change answers with the intak
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated
 
@@ -91,7 +92,10 @@ async def list_involvements(
 
 
 async def _idempotent(request: Request, principal: Principal, key: str | None) -> Idempotency:
-    return Idempotency(f"client:{principal.client_id}", key, await request.body())
+    # Scoped to this client AND this route and intake: the same key and body on another intake
+    # is another request. Hashed, as the owner column holds 80 characters.
+    scope = hashlib.sha256(f"{principal.client_id} {request.url.path}".encode()).hexdigest()
+    return Idempotency(f"route:{scope}", key, await request.body())
 
 
 @router.post(
