@@ -4,7 +4,7 @@ note (involvement, case meeting) was never recorded on the second."""
 
 from __future__ import annotations
 
-from tests.test_cases import actors, new_case  # noqa: F401
+from tests.cases.test_cases import actors, new_case  # noqa: F401
 
 
 async def test_the_same_key_on_another_intake_is_another_request(client, db, actors) -> None:  # noqa: F811
