@@ -17,96 +17,51 @@ import hmac
 import json
 import uuid
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 GENESIS = "0" * 64
 
 
-def _canonical(
-    *,
-    id: uuid.UUID,
-    at: datetime,
-    action: str,
-    intake_id: uuid.UUID | None,
-    client_id: str,
-    organisation: str,
-    user_id: str | None,
-    basis: str,
-    emergency: bool,
-    key_id: str | None = None,
-) -> str:
+class RowFields(TypedDict):
+    """What of an access-log row its seal covers."""
+
+    id: uuid.UUID
+    at: datetime
+    action: str
+    intake_id: uuid.UUID | None
+    client_id: str
+    organisation: str
+    user_id: str | None
+    basis: str
+    emergency: bool
+
+
+def _canonical(key_id: str | None = None, **row: Unpack[RowFields]) -> str:
+    id, at, intake_id = row["id"], row["at"], row["intake_id"]
     fields: list[object] = [
         str(id),
         at.isoformat(timespec="microseconds"),
-        action,
+        row["action"],
         str(intake_id) if intake_id else None,
-        client_id,
-        organisation,
-        user_id,
-        basis,
-        emergency,
+        row["client_id"],
+        row["organisation"],
+        row["user_id"],
+        row["basis"],
+        row["emergency"],
     ]
     if key_id is not None:
         fields.append(key_id)
     return json.dumps(fields, separators=(",", ":"))
 
 
-def row_hash(
-    prev_hash: str,
-    *,
-    id: uuid.UUID,
-    at: datetime,
-    action: str,
-    intake_id: uuid.UUID | None,
-    client_id: str,
-    organisation: str,
-    user_id: str | None,
-    basis: str,
-    emergency: bool,
-) -> str:
+def row_hash(prev_hash: str, **row: Unpack[RowFields]) -> str:
     """The unkeyed seal of rows written before the audit key (legacy; verify only)."""
-    canonical = _canonical(
-        id=id,
-        at=at,
-        action=action,
-        intake_id=intake_id,
-        client_id=client_id,
-        organisation=organisation,
-        user_id=user_id,
-        basis=basis,
-        emergency=emergency,
-    )
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    return hashlib.sha256((prev_hash + _canonical(**row)).encode()).hexdigest()
 
 
-def row_mac(
-    key: bytes,
-    key_id: str,
-    prev_hash: str,
-    *,
-    id: uuid.UUID,
-    at: datetime,
-    action: str,
-    intake_id: uuid.UUID | None,
-    client_id: str,
-    organisation: str,
-    user_id: str | None,
-    basis: str,
-    emergency: bool,
-) -> str:
+def row_mac(key: bytes, key_id: str, prev_hash: str, **row: Unpack[RowFields]) -> str:
     """The keyed seal of a row: HMAC-SHA256(key, previous seal + canonical row + key id)."""
-    canonical = _canonical(
-        id=id,
-        at=at,
-        action=action,
-        intake_id=intake_id,
-        client_id=client_id,
-        organisation=organisation,
-        user_id=user_id,
-        basis=basis,
-        emergency=emergency,
-        key_id=key_id,
-    )
-    return hmac.new(key, (prev_hash + canonical).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, (prev_hash + _canonical(key_id, **row)).encode(), hashlib.sha256).hexdigest()
 
 
 def key_id(key: bytes) -> str:
