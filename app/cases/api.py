@@ -8,7 +8,7 @@ import hashlib
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -32,6 +32,7 @@ from app.cases.schemas import (
     TimelinePage,
 )
 from app.db import Db
+from app.http.headers import IdempotencyKey, IfMatch
 from app.http.idempotency import Idempotency
 from app.http.openapi_docs import ACTION, LIST, problems
 from app.http.pagination import PageParams
@@ -42,14 +43,6 @@ router = APIRouter(tags=["Casus"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
 InvolvementId = Annotated[uuid.UUID, Path(alias="involvementId", description="Involvement id (UUID)")]
 AgreementId = Annotated[uuid.UUID, Path(alias="agreementId", description="Agreement id (UUID)")]
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=100, description="The ETag you read; 412 when the intake changed since."),
-]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=255, description="Makes a retry safe for 24 h."),
-]
 # Staff, or a programme organisation (what it may see is decided per intake).
 StaffOrProgramme = Annotated[Principal, Depends(require("intakes:read", "handoffs:write"))]
 WriterOrProgramme = Annotated[Principal, Depends(require("intakes:write", "handoffs:write"))]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from app.consent import service
 from app.consent.models import ConsentRecord, LegalBasisRecord
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasisSource, LegalBasisStatus
 from app.db import Db
+from app.http.headers import IfMatch
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
 from app.http.pagination import Keyset, Pagination, page_params
 from app.http.schemas import ActorOut, ApiModel, OutModel, Page, SequenceNumber
@@ -31,10 +32,6 @@ IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")
 ConsentId = Annotated[uuid.UUID, Path(alias="consentId", description="Consent record id (UUID)")]
 LegalBasisId = Annotated[uuid.UUID, Path(alias="legalBasisId", description="Legal basis record id (UUID)")]
 BY_SEQ = Keyset(SequenceNumber)
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=100, description="The ETag you read; 412 when the intake changed since."),
-]
 
 
 class ConsentIn(ApiModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from app.handoffs import service
 from app.handoffs.lifecycle import HandoffStep
 from app.handoffs.models import Handoff
 from app.handoffs.schemas import DeclineIn, EndIn, HandoffOut, MomentIn, OfferIn, handoff_out
+from app.http.headers import IfMatch
 from app.http.openapi_docs import ACTION, READ
 from app.intakes.service import organisation_codes
 from app.regions.tenancy import caller_region
@@ -26,10 +27,6 @@ from app.regions.tenancy import caller_region
 router = APIRouter(tags=["Overdrachten"])
 HandoffId = Annotated[uuid.UUID, Path(alias="id", description="Handoff id (UUID)")]
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=100, description="The intake's ETag you read; 412 when it changed since."),
-]
 Programme = Annotated[Principal, Depends(require("handoffs:write"))]
 
 

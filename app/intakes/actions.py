@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
@@ -18,6 +18,7 @@ from app.auth.deps import StaffWriter
 from app.cases import service as cases
 from app.cases.schemas import ParticipantIn
 from app.db import Db
+from app.http.headers import IfMatch
 from app.http.openapi_docs import ACTION
 from app.http.problems import invalid
 from app.http.schemas import ApiModel
@@ -32,10 +33,6 @@ from app.vocab import ConcernCode
 
 router = APIRouter(tags=["Intakes"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=100, description="The ETag you read; 412 when the intake changed since."),
-]
 Note = Annotated[str | None, Field(default=None, max_length=4000)]
 
 

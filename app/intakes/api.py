@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 from sqlalchemy import and_, or_, select
@@ -19,6 +19,7 @@ from app.auth.principal import Principal
 from app.cases import service as cases
 from app.cases.models import Agreement, CoordinatorAssignment
 from app.db import Db
+from app.http.headers import IdempotencyKey
 from app.http.idempotency import Idempotency
 from app.http.middleware import client_address
 from app.http.openapi_docs import CREATE, LIST, READ, problems
@@ -46,10 +47,6 @@ router = APIRouter()
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]
 NEWEST_FIRST = Keyset(AwareDatetime, uuid.UUID)  # (receivedAt, id) of the last referral
 MOST_URGENT_FIRST = Keyset(AwareDatetime | None, uuid.UUID)  # (nextDeadlineAt, id); no deadline sorts last
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=255, description="Makes a retry safe for 24 h."),
-]
 
 
 # What the worklist shows (and audits by): rows, not ORM objects, for a page read all day.
