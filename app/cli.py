@@ -321,9 +321,16 @@ def rotate_encryption_key() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    allow_no_checkpoint: bool = typer.Option(
+        False,
+        "--allow-no-checkpoint",
+        help="Pass even when no checkpoint of this database is found (a truncated tail then goes unseen)",
+    ),
+) -> None:
     """Check the access log: every row's seal under the audit keys, every link, and every
-    checkpoint kept outside the database (a cut tail). Exits 1 and names the row on a break."""
+    checkpoint kept outside the database (a cut tail). Exits 1 and names the row on a break,
+    and when the log has rows but no checkpoint of this database is found."""
     from app.audit import checkpoints
     from app.audit import keys as audit_keys
     from app.audit.service import verify_chain
@@ -332,26 +339,48 @@ def audit_verify() -> None:
         keys = audit_keys.keys()
         url = settings.database_url or ""
         path = checkpoints.path_for(settings, url)
-        found, problems = checkpoints.read(path, checkpoints.database_identity(url), keys)
+        identity = checkpoints.database_identity(url)
+        file = checkpoints.read(path, identity, keys)
         conn = await session.connection()
-        return await verify_chain(conn, keys, found), problems, path, len(found)
+        result = await verify_chain(conn, keys, file.found, legacy_max_seq=settings.audit_legacy_max_seq)
+        return result, file, path, identity
 
     try:
-        result, problems, path, count = asyncio.run(_with_session(run))
+        result, file, path, identity = asyncio.run(_with_session(run))
     except Exception as exc:  # no key, unreadable file: say which, never a stack trace
         typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2) from None
-    for problem in problems:
+    for problem in file.problems:
         typer.echo(f"CHECKPOINT FILE {path}: {problem}")
+    others = sum(file.other_databases.values())
+    if others:
+        names = ", ".join(sorted(file.other_databases))
+        typer.echo(
+            f"note: {path} has {others} line{'s' if others != 1 else ''} of another database ({names}); "
+            f"this is {identity}"
+        )
+    if result.gaps:
+        shown = ", ".join(str(seq) for seq in result.gaps[:5])
+        typer.echo(f"note: seq gaps before {shown}{' …' if len(result.gaps) > 5 else ''} (the links across them hold)")
     if result.broken_seq is not None:
         typer.echo(
             f"BROKEN at access-log row seq={result.broken_seq}: {result.reason} "
             f"({result.checked} rows verified before it)"
         )
         raise typer.Exit(1)
-    if problems:
+    if file.problems:
         raise typer.Exit(1)
-    typer.echo(f"ok: {result.checked} rows, chain intact, {count} checkpoints of {path} hold")
+    if result.checked and not file.found:
+        # Without a checkpoint, deleting the newest rows (or all of them) leaves a chain that holds.
+        where = f"NO CHECKPOINT of {identity} in {path}"
+        if not allow_no_checkpoint:
+            typer.echo(
+                f"{where}: a truncated tail cannot be detected. Check AUDIT_CHECKPOINT_FILE and DATABASE_URL "
+                "(the ones the workers use), or pass --allow-no-checkpoint to accept that"
+            )
+            raise typer.Exit(1)
+        typer.echo(f"WARNING: {where}: a truncated tail cannot be detected (--allow-no-checkpoint)")
+    typer.echo(f"ok: {result.checked} rows, chain intact, {len(file.found)} checkpoints of {path} hold")
 
 
 @audit_cli.command("checkpoint")

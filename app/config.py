@@ -124,6 +124,16 @@ class Settings(BaseSettings):
             "DATA_DIR/audit-checkpoints/<database>.jsonl. Keep it off the database host."
         ),
     )
+    audit_legacy_max_seq: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "The last access-log seq written before the audit key existed (rows without a key id, "
+            "plain SHA-256): `audit verify` accepts unkeyed rows only up to it. Unset: none (any "
+            "unkeyed row is a failure). Set it once, from the upgrade's records, where the database's "
+            "administrators cannot change it."
+        ),
+    )
     audit_checkpoint_seconds: float = Field(
         default=60.0, gt=0, description="The workers write a checkpoint this often (the window of an unseen cut)."
     )

@@ -5,7 +5,8 @@ the row's own content (with the id of the key that sealed it). The key is not in
 database (AUDIT_KEY / AUDIT_KEY_FILE, app.audit.keys), so whoever can write the table (a
 database owner, a superuser, a stolen dump restored elsewhere) cannot recompute a chain
 that verifies. Rows written before the key existed (key_id NULL) were sealed with plain
-SHA-256; they are accepted only as the chain's beginning, never after a keyed row.
+SHA-256; they are accepted only as the chain's beginning, never after a keyed row, and only
+up to AUDIT_LEGACY_MAX_SEQ (a setting of the verifier, not of the database).
 
 Checkpoints (the newest seq and its MAC, signed with the same key) are kept outside the
 database and compared by `audit verify`, so a deleted tail is found too."""

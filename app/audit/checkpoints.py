@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
 
@@ -41,11 +41,49 @@ class Checkpoint:
     keyed_from: int | None = None
 
 
+# Names of "the PostgreSQL server on this machine" (TCP loopback, or the default Unix socket):
+# a URL spelled with any of them names the same database.
+_LOCAL = frozenset({"", "localhost", "127.0.0.1", "::1", "[::1]"})
+
+
 def database_identity(database_url: str) -> str:
-    """host:port/name of the database (no credentials): which log a checkpoint is of."""
+    """host:port/name of the database, the same however its URL is spelled: no driver prefix,
+    user, password or options; host lower-case, the local server's names (localhost, loopback,
+    a Unix socket) as `localhost`, port 5432 when none is given. Checkpoints are matched on it."""
     parts = urlsplit(database_url)
-    host = parts.hostname or parse_qs(parts.query).get("host", [""])[0]
-    return f"{host}:{parts.port or 5432}/{parts.path.lstrip('/')}"
+    query = parse_qs(parts.query)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    host, port = _host_port(netloc.split(",", 1)[0])  # several hosts: the first names the cluster
+    host = host or query.get("host", [""])[0]
+    port = port or query.get("port", [""])[0]
+    name = unquote(parts.path.lstrip("/")) or query.get("dbname", [""])[0]
+    return _identity(host, port, name)
+
+
+def _host_port(netloc: str) -> tuple[str, str]:
+    if netloc.startswith("["):  # [IPv6]:port
+        host, _, rest = netloc[1:].partition("]")
+        return host, rest.removeprefix(":")
+    host, _, port = netloc.partition(":")
+    return unquote(host), port
+
+
+def _identity(host: str, port: str | int, name: str) -> str:
+    host = host.strip().lower()
+    if host in _LOCAL or host.startswith("/"):  # a Unix-socket directory is this machine
+        host = "localhost"
+    return f"{host}:{int(port or 5432)}/{name}"
+
+
+def same_database(written: str, database: str) -> bool:
+    """Whether a checkpoint line's identity (as written, perhaps by an older version that
+    did not normalise) names `database`."""
+    host_port, _, name = written.partition("/")
+    host, _, port = host_port.rpartition(":")
+    try:
+        return _identity(host, port, name) == database
+    except ValueError:
+        return False
 
 
 def path_for(settings: Any, database_url: str) -> Path:
@@ -76,28 +114,39 @@ async def write(conn: Any, settings: Any, database_url: str, keys: AuditKeys) ->
     return point
 
 
-def read(path: Path, database: str, keys: AuditKeys) -> tuple[list[Checkpoint], list[str]]:
-    """The checkpoints of `database` in the file, and the problems with the file's lines (a
-    line whose signature does not hold was not written by this service)."""
+@dataclass
+class CheckpointFile:
+    """What a checkpoint file holds for one database."""
+
+    found: list[Checkpoint] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # lines that are not valid checkpoints
+    other_databases: dict[str, int] = field(default_factory=dict)  # identity -> number of lines
+
+
+def read(path: Path, database: str, keys: AuditKeys) -> CheckpointFile:
+    """The checkpoints of `database` in the file, the problems with the file's lines (a line
+    whose signature does not hold was not written by this service), and how many lines are of
+    other databases (reported, so a DATABASE_URL naming another database is noticed)."""
+    file = CheckpointFile()
     if not path.exists():
-        return [], []
-    found, problems = [], []
+        return file
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             point = Checkpoint(**json.loads(line))
         except (TypeError, ValueError):
-            problems.append(f"line {number} is not a checkpoint")
+            file.problems.append(f"line {number} is not a checkpoint")
             continue
-        if point.database != database:
+        if not same_database(point.database, database):
+            file.other_databases[point.database] = file.other_databases.get(point.database, 0) + 1
             continue
         key = keys.by_id(point.key_id)
         if key is None or not same(
             checkpoint_signature(key, point.database, point.seq, point.mac, point.at, point.keyed_from),
             point.signature,
         ):
-            problems.append(f"line {number}: its signature does not hold")
+            file.problems.append(f"line {number}: its signature does not hold")
             continue
-        found.append(point)
-    return found, problems
+        file.found.append(point)
+    return file

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -162,15 +162,21 @@ class VerifyResult:
     checked: int
     broken_seq: int | None
     reason: str | None
+    # seq numbers skipped between rows whose links hold (a write rolled back before migration
+    # 0011 made seq gapless): reported, not a break, since the links show nothing is missing.
+    gaps: list[int] = field(default_factory=list)
 
 
 async def _rows(conn: AsyncConnection, batch: int = 10_000) -> AsyncIterator[AccessLogEntry]:
-    after = 0
+    """Every row in seq order from the lowest, whatever it is (a row planted with seq <= 0
+    must be walked too, not skipped)."""
+    table = AccessLogEntry.__table__
+    after: int | None = None
     while True:
-        result = await conn.execute(
-            select(AccessLogEntry.__table__).where(AccessLogEntry.seq > after).order_by(AccessLogEntry.seq).limit(batch)
-        )
-        rows = result.all()
+        query = select(table).order_by(table.c.seq).limit(batch)
+        if after is not None:
+            query = query.where(table.c.seq > after)
+        rows = (await conn.execute(query)).all()
         if not rows:
             return
         for row in rows:
@@ -179,21 +185,33 @@ async def _rows(conn: AsyncConnection, batch: int = 10_000) -> AsyncIterator[Acc
 
 
 async def verify_chain(
-    conn: AsyncConnection, keys: AuditKeys | None = None, checkpoints: Sequence[Checkpoint] = ()
+    conn: AsyncConnection,
+    keys: AuditKeys | None = None,
+    checkpoints: Sequence[Checkpoint] = (),
+    *,
+    legacy_max_seq: int | None = None,
 ) -> VerifyResult:
-    """Walk the chain in order; the first row whose link or seal does not hold is named. Rows
-    sealed without the key (written before it existed) are accepted only before the first
-    keyed row and before the first keyed row a checkpoint saw; every checkpoint's row must be
-    there with the checkpointed seal."""
+    """Walk the chain in order from its lowest seq; the first row whose link or seal does not
+    hold is named. Rows sealed without the key (written before it existed) are accepted only
+    up to `legacy_max_seq` (AUDIT_LEGACY_MAX_SEQ, a setting the database cannot change; unset:
+    none), only before the first keyed row and before the first keyed row a checkpoint saw.
+    Every checkpoint's row must be there with the checkpointed seal."""
     keys = keys or audit_keys.keys()
     prev = GENESIS
     checked = 0
     keyed = False
+    last_seq: int | None = None
+    gaps: list[int] = []
     pending = {c.seq: c for c in checkpoints}
     keyed_from = min((c.keyed_from for c in checkpoints if c.keyed_from is not None), default=None)
     async for row in _rows(conn):
+        if row.seq <= 0:
+            return VerifyResult(checked, row.seq, "its seq is not one the database assigns (planted)", gaps)
+        if last_seq is not None and row.seq != last_seq + 1:
+            gaps.append(last_seq + 1)
+        last_seq = row.seq
         if row.prev_hash != prev:
-            return VerifyResult(checked, row.seq, "the row before it was changed or deleted")
+            return VerifyResult(checked, row.seq, "the row before it was changed or deleted", gaps)
         fields: dict[str, Any] = {
             "id": row.id,
             "at": row.at,
@@ -206,22 +224,35 @@ async def verify_chain(
             "emergency": row.emergency,
         }
         if row.key_id is None:
+            if legacy_max_seq is None or row.seq > legacy_max_seq:
+                boundary = "unset" if legacy_max_seq is None else f"seq {legacy_max_seq}"
+                return VerifyResult(
+                    checked,
+                    row.seq,
+                    "it carries no seal of the audit key, and unkeyed rows are accepted only up to "
+                    f"AUDIT_LEGACY_MAX_SEQ ({boundary}): rewritten without the key, or the setting is missing",
+                    gaps,
+                )
             if keyed or (keyed_from is not None and row.seq >= keyed_from):
-                return VerifyResult(checked, row.seq, "it carries no seal of the audit key (rewritten without the key)")
+                return VerifyResult(
+                    checked, row.seq, "it carries no seal of the audit key (rewritten without the key)", gaps
+                )
             expected = row_hash(prev, **fields)
         else:
             key = keys.by_id(row.key_id)
             if key is None:
                 return VerifyResult(
-                    checked, row.seq, f"it was sealed with audit key {row.key_id}, which is not configured"
+                    checked, row.seq, f"it was sealed with audit key {row.key_id}, which is not configured", gaps
                 )
             keyed = True
             expected = row_mac(key, row.key_id, prev, **fields)
         if not same(expected, row.hash):
-            return VerifyResult(checked, row.seq, "its content does not match its seal (changed without the audit key)")
+            return VerifyResult(
+                checked, row.seq, "its content does not match its seal (changed without the audit key)", gaps
+            )
         point = pending.pop(row.seq, None)
         if point is not None and not same(point.mac, row.hash):
-            return VerifyResult(checked, row.seq, f"it differs from the checkpoint of {point.at}")
+            return VerifyResult(checked, row.seq, f"it differs from the checkpoint of {point.at}", gaps)
         prev = row.hash
         checked += 1
     if pending:
@@ -230,5 +261,6 @@ async def verify_chain(
             checked,
             first,
             f"the row was checkpointed at {pending[first].at} but is gone: the log was truncated",
+            gaps,
         )
-    return VerifyResult(checked, None, None)
+    return VerifyResult(checked, None, None, gaps)

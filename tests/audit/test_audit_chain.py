@@ -39,13 +39,13 @@ async def _some_rows(client) -> None:
         assert (await client.get(f"/api/v1/intakes/{intake['id']}", headers=staff)).status_code == 200
 
 
-async def _verify(settings, database_url: str):
+async def _verify(settings, database_url: str, legacy_max_seq: int | None = None):
     keys = audit_keys.keys()
-    found, problems = checkpoints.read(
+    file = checkpoints.read(
         checkpoints.path_for(settings, database_url), checkpoints.database_identity(database_url), keys
     )
     async with get_engine().connect() as conn:
-        return await verify_chain(conn, keys, found), problems
+        return await verify_chain(conn, keys, file.found, legacy_max_seq=legacy_max_seq), file.problems
 
 
 async def _superuser(database_url: str) -> asyncpg.Connection:
@@ -123,7 +123,7 @@ async def test_rows_from_before_the_key_verify_as_the_chain_start(
     client, settings, database_url, checkpoint_file
 ) -> None:
     """A database upgraded to the keyed log: its old rows (plain SHA-256, no key id) verify
-    as the beginning of the chain, and the keyed rows follow on them."""
+    as the beginning of the chain, up to AUDIT_LEGACY_MAX_SEQ, and the keyed rows follow on them."""
     conn = await _superuser(database_url)
     try:
         prev = GENESIS
@@ -151,7 +151,7 @@ async def test_rows_from_before_the_key_verify_as_the_chain_start(
         await conn.close()
     await _some_rows(client)
     await _checkpoint(settings, database_url)
-    result, problems = await _verify(settings, database_url)
+    result, problems = await _verify(settings, database_url, legacy_max_seq=3)
     assert problems == [] and result.broken_seq is None and result.checked == 3 + 6
 
 
