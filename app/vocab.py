@@ -70,7 +70,7 @@ class OrganisationKind(StrEnum):
 
 
 class VulnerabilityLevel(StrEnum):
-    """DOMAIN.md, in rising order (`app.intakes.concerns.at_least` compares by this order)."""
+    """DOMAIN.md, in rising order (`app.routing.vulnerability.at_least` compares by this order)."""
 
     POTENTIALLY_VULNERABLE = "potentially_vulnerable"
     VULNERABLE = "vulnerable"
@@ -78,7 +78,7 @@ class VulnerabilityLevel(StrEnum):
 
 
 # Concern codes by life domain (DOMAIN.md): intakes record them, regions' routing rules and
-# statistics name them. The vulnerability rule over them is app.intakes.concerns.
+# statistics name them. The vulnerability rule over them is app.routing.vulnerability.
 DOMAINS: dict[str, tuple[str, ...]] = {
     "finances": ("insufficient_income", "debts", "no_baby_supplies"),
     "housing": ("housing_problem", "homeless"),

@@ -28,7 +28,6 @@ from app.handoffs.models import Handoff
 from app.handoffs.schemas import handoff_out
 from app.handoffs.states import LIVE
 from app.http.problems import not_found
-from app.intakes.concerns import DOMAIN_OF, vulnerability
 from app.intakes.models import Intake
 from app.intakes.schemas import ConcernOut, ConsentOut, DeadlineOut, IntakeView, ReferralIn, SelfRegistrationIn
 from app.intakes.vocab import ConcernSource, IntakeSource
@@ -36,6 +35,7 @@ from app.names import match_key
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.router import Router, RoutingFacts, recommend
+from app.routing.vulnerability import DOMAIN_OF, vulnerability
 from app.statistics import service as statistics
 from app.webhooks.outbox import Audience, emit
 

@@ -21,7 +21,6 @@ from app.handoffs.lifecycle import EVENTS, HandoffStep, RevokeReason, Stage, int
 from app.handoffs.models import Handoff
 from app.http.problems import Problem, conflict, invalid
 from app.http.problems import not_in_future as _not_future
-from app.intakes.concerns import vulnerability
 from app.intakes.lifecycle import IllegalTransition, Status, Step, derive_status, next_status
 from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import (
@@ -37,6 +36,7 @@ from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
 from app.routing.router import Router
 from app.routing.router import recommend as route
+from app.routing.vulnerability import vulnerability
 from app.statistics import service as statistics
 from app.webhooks.outbox import emit
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app.intakes.concerns import at_least, vulnerability
 from app.regions.config import Conditions, RegionConfig, Residence
 from app.routing.router import ProgrammeInfo, Recommendation, RoutingFacts
+from app.routing.vulnerability import at_least, vulnerability
 
 LEVEL_WORDS = {
     "potentially_vulnerable": "potentially vulnerable",

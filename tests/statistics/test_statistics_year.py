@@ -23,10 +23,10 @@ from app.db import session_factory
 from app.handoffs import service as handoffs
 from app.handoffs.lifecycle import HandoffStep
 from app.intakes import retention, service, workflow
-from app.intakes.concerns import vulnerability
 from app.intakes.schemas import ReferralIn, SelfRegistrationIn
 from app.regions.config import load_region
 from app.routing.router import load_router
+from app.routing.vulnerability import vulnerability
 from tests.support.helpers import auth_for, make_client, referral, seed_programmes, self_registration, token
 
 pytestmark = pytest.mark.slow

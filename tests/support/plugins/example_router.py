@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.intakes.concerns import vulnerability
 from app.regions.config import RegionConfig
 from app.routing.router import ProgrammeInfo, Recommendation, RoutingFacts
+from app.routing.vulnerability import vulnerability
 
 
 class FirstAcceptingRouter:
