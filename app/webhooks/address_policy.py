@@ -28,7 +28,50 @@ _EMBEDDING_V6 = tuple(
     )
 )
 
+# Of those, the ones whose last 32 bits are the IPv4 address.
+_LAST_32_BITS = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+
 _V6_SPECIAL = (ipaddress.IPv6Address("::"), ipaddress.IPv6Address("::1"))
+
+# Ranges that are not public unicast but that Python 3.11's `is_global`, `is_private` and
+# `is_reserved` let through (or name vaguely), refused by name before those are asked.
+_DENIED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
+    (ipaddress.ip_network(net), reason)
+    for net, reason in (
+        ("0.0.0.0/8", "in 'this network' (0.0.0.0/8)"),
+        ("100.64.0.0/10", "shared address space (carrier-grade NAT, 100.64.0.0/10)"),
+        ("192.0.0.0/24", "an IETF protocol assignment (192.0.0.0/24)"),
+        ("192.0.2.0/24", "a documentation address"),
+        ("192.88.99.0/24", "the deprecated 6to4 relay anycast range (192.88.99.0/24)"),
+        ("198.18.0.0/15", "a benchmarking address (198.18.0.0/15)"),
+        ("198.51.100.0/24", "a documentation address"),
+        ("203.0.113.0/24", "a documentation address"),
+        ("255.255.255.255/32", "the broadcast address"),
+        ("240.0.0.0/4", "a reserved address (240.0.0.0/4)"),
+        ("fec0::/10", "a site-local address (fec0::/10, deprecated but still routed internally)"),
+        ("2001::/23", "an IETF protocol assignment (2001::/23)"),
+        ("2001:db8::/32", "a documentation address"),
+        ("3fff::/20", "a documentation address"),
+        ("5f00::/16", "a segment routing (SRv6) address"),
+        ("100::/64", "a discard-only address"),
+    )
+)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, compatible, NAT64 /96, 6to4, the
+    Teredo client), or None."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    for net in _LAST_32_BITS:
+        if address in net:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
 
 # 1 to 4 parts, each decimal, 0-prefixed octal or 0x-prefixed hex: what inet_aton (and so a
 # resolver given a "host name") reads as an IPv4 address, e.g. 2130706433, 0x7f000001, 127.1.
@@ -60,13 +103,18 @@ def odd_ipv4_form(host: str) -> bool:
 
 def refusal(address: IPAddress, *, allow_loopback: bool = False) -> Refusal | None:
     """None when `address` may be contacted; otherwise why not. Loopback is allowed only
-    with the development setting; everything else that is not public unicast never is."""
+    with the development setting; everything else that is not public unicast never is:
+    not `is_global`, multicast, and the ranges of `_DENIED` that Python 3.11 counts global."""
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
         return Refusal("a link-local address with a zone")
     if isinstance(address, ipaddress.IPv6Address) and address not in _V6_SPECIAL:
         # before the loopback rule: ::ffff:127.0.0.1 is refused even where loopback is allowed
+        # Refused whatever the IPv4 address inside: the translator or relay that would carry
+        # the request is not ours to trust, and the embedded address may well be internal.
         if address.ipv4_mapped is not None or any(address in net for net in _EMBEDDING_V6):
-            return Refusal("an IPv6 address that carries an IPv4 address (mapped, compatible or translated)")
+            inside = embedded_ipv4(address)
+            carried = f": {inside}" if inside is not None else ""
+            return Refusal(f"an IPv6 address that carries an IPv4 address (mapped, compatible or translated{carried})")
     if address.is_loopback:
         return None if allow_loopback else Refusal("a loopback address")
     if address.is_unspecified:
@@ -75,10 +123,14 @@ def refusal(address: IPAddress, *, allow_loopback: bool = False) -> Refusal | No
         return Refusal("a link-local address (e.g. the cloud metadata service 169.254.169.254)")
     if address.is_multicast:
         return Refusal("a multicast address")
+    for net, reason in _DENIED:
+        if address in net:
+            return Refusal(reason)
     if address.is_reserved:
         return Refusal("a reserved address")
     if address.is_private:
         return Refusal("a private address")
+    # The one test that covers what the names above miss: only globally reachable unicast.
     if not address.is_global:
         return Refusal("not a public address")
     return None

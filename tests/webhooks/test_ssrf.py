@@ -35,16 +35,16 @@ REFUSED = [
     ("224.0.0.1", "multicast"),
     ("ff02::1", "multicast"),
     ("240.0.0.1", "reserved"),
-    ("255.255.255.255", "reserved"),  # broadcast
-    ("100.64.0.1", "not a public address"),  # carrier-grade NAT
+    ("255.255.255.255", "broadcast"),
+    ("100.64.0.1", "carrier-grade NAT"),
     ("::ffff:127.0.0.1", "carries an IPv4"),
     ("::ffff:10.0.0.1", "carries an IPv4"),
     ("::ffff:8.8.8.8", "carries an IPv4"),
     ("::127.0.0.1", "carries an IPv4"),  # IPv4-compatible
     ("64:ff9b::a00:1", "carries an IPv4"),  # NAT64 of 10.0.0.1
     ("2002:a00:1::1", "carries an IPv4"),  # 6to4 of 10.0.0.1
-    ("198.18.0.1", "private"),  # benchmarking
-    ("192.0.2.1", "private"),  # documentation
+    ("198.18.0.1", "benchmarking"),
+    ("192.0.2.1", "documentation"),
 ]
 ALLOWED = ["8.8.8.8", "93.184.215.14", "2606:4700:4700::1111", "145.97.39.155"]
 
@@ -226,3 +226,102 @@ async def test_delivery_connects_to_the_checked_address_keeping_the_host(
     assert len(receiver.of("hub")) == 1
     errors = (await db.scalars(select(DeliveryAttempt.error).where(DeliveryAttempt.error.is_not(None)))).all()
     assert any("10.0.0.1" in e for e in errors)
+
+
+# Issue 13 attacker review: ranges the policy let through (fec0::/10, 192.0.0.0/24) and their
+# neighbours that Python 3.11's `is_global` alone gets wrong or names vaguely.
+REVIEW_REFUSED = [
+    ("fec0::1", "site-local"),
+    ("feff::1", "site-local"),
+    ("192.0.0.8", "IETF protocol assignment"),
+    ("192.0.0.9", "IETF protocol assignment"),
+    ("192.0.0.170", "IETF protocol assignment"),
+    ("100.64.0.1", "carrier-grade NAT"),
+    ("100.127.255.254", "carrier-grade NAT"),
+    ("198.18.0.1", "benchmarking"),
+    ("198.19.255.254", "benchmarking"),
+    ("192.88.99.1", "6to4 relay"),
+    ("2001:db8::1", "documentation"),
+    ("3fff::1", "documentation"),
+    ("198.51.100.7", "documentation"),
+    ("64:ff9b::a9fe:a9fe", "carries an IPv4 address (mapped, compatible or translated: 169.254.169.254)"),
+    ("64:ff9b::808:808", "carries an IPv4 address (mapped, compatible or translated: 8.8.8.8)"),
+    ("2002:c0a8:101::1", "carries an IPv4 address (mapped, compatible or translated: 192.168.1.1)"),
+    ("::a00:1", "carries an IPv4 address (mapped, compatible or translated: 10.0.0.1)"),
+    ("240.0.0.1", "reserved"),
+    ("254.1.2.3", "reserved"),
+    ("255.255.255.255", "broadcast"),
+    ("0.1.2.3", "this network"),
+]
+
+
+@pytest.mark.parametrize(("address", "why"), REVIEW_REFUSED)
+def test_review_addresses_refused_by_the_policy(address: str, why: str) -> None:
+    for allow_loopback in (False, True):
+        refused = refusal(ipaddress.ip_address(address), allow_loopback=allow_loopback)
+        assert refused is not None and why in refused.reason
+
+
+def _url(address: str) -> str:
+    return f"https://[{address}]/hook" if ":" in address else f"https://{address}/hook"
+
+
+@pytest.mark.parametrize(("address", "why"), REVIEW_REFUSED)
+async def test_review_addresses_refused_at_creation(address: str, why: str, client, app, strict, monkeypatch) -> None:
+    """As a literal in the URL, and as what a name resolves to: a problem+json 400 naming why."""
+    app.state.settings = strict
+
+    async def fake_dns(host: str, port: int) -> list:
+        return [ipaddress.ip_address(address)]
+
+    admin = await auth_for(client, "admin")
+    for url in (_url(address), "https://hooks.partner.test/hook"):
+        if url.startswith("https://hooks."):
+            monkeypatch.setattr(destination, "resolve_addresses", fake_dns)
+        r = await client.post(
+            "/api/v1/webhook-subscriptions",
+            json={"url": url, "eventTypes": ["intake.received"], "organisation": "aanmeldpunt-rotterdam"},
+            headers=admin,
+        )
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        (param,) = r.json()["invalidParams"]
+        assert param["name"] == "url" and "public addresses" in param["reason"] and why in param["reason"]
+
+
+@pytest.mark.parametrize(("address", "why"), REVIEW_REFUSED)
+async def test_review_addresses_refused_at_delivery(address: str, why: str, client, db, settings, monkeypatch) -> None:
+    """A name that was public when subscribed resolves to the address at delivery: the attempt
+    records why and no request is made at all (the HTTP client would answer 200 to anything)."""
+    await seed_programmes()
+    answer = [ipaddress.ip_address("8.8.8.8")]
+
+    async def fake_dns(host: str, port: int) -> list:
+        return answer
+
+    monkeypatch.setattr(destination, "resolve_addresses", fake_dns)
+    admin, referrer = await auth_for(client, "admin"), await auth_for(client, "referrer")
+    r = await client.post(
+        "/api/v1/webhook-subscriptions",
+        json={
+            "url": "https://hooks.partner.test/hook",
+            "eventTypes": ["intake.received"],
+            "organisation": "aanmeldpunt-rotterdam",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    answer[0] = ipaddress.ip_address(address)
+    await client.post("/api/v1/referrals", json=referral(), headers=referrer)
+    contacted: list[httpx.Request] = []
+
+    def anything(request: httpx.Request) -> httpx.Response:
+        contacted.append(request)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(anything)) as http:
+        assert await dispatcher.deliver_once(http, settings, random.Random(1))
+    assert contacted == []
+    (attempt,) = (await db.scalars(select(DeliveryAttempt))).all()
+    assert attempt.status_code is None and attempt.response_excerpt is None
+    assert attempt.error is not None and attempt.error.startswith("refused: ") and why in attempt.error
