@@ -64,13 +64,33 @@ def _host_and_port(url: str) -> tuple[str, int, str]:
     return host, port, parts.netloc.rsplit("@", 1)[-1]
 
 
+def form_refusal(url: str) -> str | None:
+    """Why the URL's form may not be used for a delivery: only https:// or http:// with a host
+    and without credentials (the API says the same, in its own words, when it is subscribed)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "not an absolute https:// URL"
+    if parts.username is not None or parts.password is not None:
+        return "credentials in the URL"
+    return None
+
+
 async def resolve(url: str, *, allow_loopback: bool) -> Destination:
-    """Where to send a delivery for `url`, checked now; `Refused` when nowhere."""
+    """Where to send a delivery for `url`, checked now, the whole URL policy again (the row may
+    have been changed in the database, or subscribed while the development setting was on):
+    its form, https, and the address; `Refused` when nowhere."""
+    if (why := form_refusal(url)) is not None:
+        raise Refused(why)
     host, port, host_header = _host_and_port(url)
     address, refused = check_host(host, await resolve_addresses(host, port), allow_loopback=allow_loopback)
     if refused is not None or address is None:
         raise Refused(refused.reason if refused else "no address")
     parts = urlsplit(url)
+    # Plain http only to the loopback address it connects to, and only with the setting.
+    if parts.scheme == "http" and not (allow_loopback and address.is_loopback):
+        raise Refused(
+            "plain http:// (webhooks are sent over https; http only to loopback with WEBHOOK_ALLOW_LOOPBACK_HTTP)"
+        )
     shown = f"[{address}]" if address.version == 6 else str(address)
     netloc = f"{shown}:{parts.port}" if parts.port else shown
     pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))

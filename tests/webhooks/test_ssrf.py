@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.webhooks import destination, dispatcher
 from app.webhooks.address_policy import check_host, odd_ipv4_form, refusal
-from app.webhooks.models import DeliveryAttempt
+from app.webhooks.models import DeliveryAttempt, Subscription
 from tests.support.helpers import auth_for, referral, seed_programmes
 from tests.support.receiver import Receiver, start
 
@@ -325,3 +325,76 @@ async def test_review_addresses_refused_at_delivery(address: str, why: str, clie
     (attempt,) = (await db.scalars(select(DeliveryAttempt))).all()
     assert attempt.status_code is None and attempt.response_excerpt is None
     assert attempt.error is not None and attempt.error.startswith("refused: ") and why in attempt.error
+
+
+# Issue 13 attacker review: the whole URL policy at every delivery, not only the address. The
+# row is changed in the database after it was subscribed (or subscribed while the development
+# setting was on and delivered after it was turned off).
+CHANGED_ROWS = [
+    ("http://hooks.partner.test/hook", "8.8.8.8", False, "plain http://"),
+    ("http://hooks.partner.test/hook", "8.8.8.8", True, "plain http://"),  # the setting is for loopback only
+    ("http://hooks.partner.test/hook", "127.0.0.1", False, "loopback"),  # the setting turned off
+    ("http://127.0.0.1:9/hook", "127.0.0.1", False, "loopback"),
+    ("ftp://hooks.partner.test/hook", "8.8.8.8", False, "not an absolute https:// URL"),
+    ("https://user:pw@hooks.partner.test/hook", "8.8.8.8", False, "credentials"),
+]
+
+
+async def _subscribe_then_change(client, db, monkeypatch, url: str, address: str) -> None:
+    """Subscribed to https://hooks.partner.test (resolving to a public address then), the row
+    changed to `url` and every name resolving to `address` by the time of the delivery."""
+    answer = [ipaddress.ip_address("8.8.8.8")]
+
+    async def fake_dns(host: str, port: int) -> list:
+        return answer
+
+    monkeypatch.setattr(destination, "resolve_addresses", fake_dns)
+    admin, referrer = await auth_for(client, "admin"), await auth_for(client, "referrer")
+    r = await client.post(
+        "/api/v1/webhook-subscriptions",
+        json={
+            "url": "https://hooks.partner.test/hook",
+            "eventTypes": ["intake.received"],
+            "organisation": "aanmeldpunt-rotterdam",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    await db.execute(update(Subscription).values(url=url))
+    await db.commit()
+    answer[0] = ipaddress.ip_address(address)
+    await client.post("/api/v1/referrals", json=referral(), headers=referrer)
+
+
+async def _deliver_recording(settings) -> list[httpx.Request]:
+    contacted: list[httpx.Request] = []
+
+    def anything(request: httpx.Request) -> httpx.Response:
+        contacted.append(request)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(anything)) as http:
+        assert await dispatcher.deliver_once(http, settings, random.Random(1))
+    return contacted
+
+
+@pytest.mark.parametrize(("url", "address", "loopback_setting", "why"), CHANGED_ROWS)
+async def test_delivery_checks_the_whole_url_policy_again(
+    url: str, address: str, loopback_setting: bool, why: str, client, db, settings, monkeypatch
+) -> None:
+    await seed_programmes()
+    await _subscribe_then_change(client, db, monkeypatch, url, address)
+    contacted = await _deliver_recording(settings.model_copy(update={"webhook_allow_loopback_http": loopback_setting}))
+    assert contacted == []
+    db.expire_all()
+    (attempt,) = (await db.scalars(select(DeliveryAttempt))).all()
+    assert attempt.status_code is None and attempt.response_excerpt is None
+    assert attempt.error is not None and attempt.error.startswith("refused: ") and why in attempt.error
+
+
+async def test_an_unchanged_https_row_is_delivered(client, db, settings, monkeypatch) -> None:
+    """The control for the table above: the same harness sends an https row to a public address."""
+    await seed_programmes()
+    await _subscribe_then_change(client, db, monkeypatch, "https://hooks.partner.test/hook", "8.8.8.8")
+    (request,) = await _deliver_recording(settings)
+    assert request.url == "https://8.8.8.8/hook" and request.headers["host"] == "hooks.partner.test"
