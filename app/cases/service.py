@@ -34,6 +34,7 @@ from app.cases.schemas import (
 from app.cases.vocab import InvolvementRole, InvolvementSource
 from app.http.problems import conflict, invalid, not_found
 from app.http.problems import not_in_future as _not_future
+from app.intakes.events import AgreementData, CaseMeetingData, CoordinatorChangedData, InvolvementData, NoteData
 from app.intakes.models import Intake
 from app.intakes.service import IntakeBundle, visible_bundle
 from app.intakes.workflow import Change, check_if_match
@@ -113,7 +114,8 @@ async def set_coordinator(
     bundle = await change.commit(
         None,
         "intake.coordinator_changed",
-        extra={"coordinatorOrganisation": principal.organisation_code, "takeOver": right.value == "take_over"},
+        data=CoordinatorChangedData,
+        extra={"coordinator_organisation": principal.organisation_code, "take_over": right.value == "take_over"},
         basis=_basis(change),
     )
     return bundle, row
@@ -207,7 +209,11 @@ async def add_involvement(
     db.add(row)
     await db.flush()
     bundle = await change.commit(
-        None, "intake.involvement_added", extra={"involvementId": str(row.id), "role": row.role}, basis=_basis(change)
+        None,
+        "intake.involvement_added",
+        data=InvolvementData,
+        extra={"involvement_id": row.id, "role": row.role},
+        basis=_basis(change),
     )
     return bundle, row
 
@@ -247,7 +253,11 @@ async def end_involvement(
     )
     await db.flush()
     bundle = await change.commit(
-        None, "intake.involvement_ended", extra={"involvementId": str(row.id), "role": row.role}, basis=_basis(change)
+        None,
+        "intake.involvement_ended",
+        data=InvolvementData,
+        extra={"involvement_id": row.id, "role": row.role},
+        basis=_basis(change),
     )
     return bundle, recorded_item(row)
 
@@ -434,7 +444,8 @@ async def record_meeting(
     bundle = await change.commit(
         None,
         "intake.case_meeting_recorded",
-        extra={"caseMeetingId": str(meeting.id), "agreements": len(agreements)},
+        data=CaseMeetingData,
+        extra={"case_meeting_id": meeting.id, "agreements": len(agreements)},
         basis=_basis(change),
     )
     return bundle, meeting_out(meeting, agreements)
@@ -490,7 +501,9 @@ async def agreement_done(
         principal.user,
     )
     await db.flush()
-    bundle = await change.commit(None, "agreement.done", extra={"agreementId": str(row.id)}, basis=_basis(change))
+    bundle = await change.commit(
+        None, "agreement.done", data=AgreementData, extra={"agreement_id": row.id}, basis=_basis(change)
+    )
     return bundle, row
 
 
@@ -512,7 +525,9 @@ async def add_note(
     )
     db.add(row)
     await db.flush()
-    bundle = await change.commit(None, "intake.note_added", extra={"noteId": str(row.id)}, basis=_basis(change))
+    bundle = await change.commit(
+        None, "intake.note_added", data=NoteData, extra={"note_id": row.id}, basis=_basis(change)
+    )
     out = NoteOut(
         id=row.id,
         text=row.text,

@@ -22,7 +22,8 @@ from app.consent.rules import (
 from app.handoffs.lifecycle import RevokeReason
 from app.http.problems import Problem, conflict, invalid, not_found, not_in_future
 from app.intakes import workflow
-from app.intakes.lifecycle import Status, Step
+from app.intakes.events import ClosedData, ConsentWithdrawnData, LegalBasisData
+from app.intakes.lifecycle import CloseReason, Status, Step
 from app.intakes.service import IntakeBundle, thin_data
 from app.regions.config import RegionConfig
 from app.webhooks.outbox import emit
@@ -89,13 +90,15 @@ async def record(
     await emit(
         db,
         "consent.withdrawn",
-        thin_data(bundle, scope=scope),
+        thin_data(bundle, ConsentWithdrawnData, scope=scope),
         intake_id=intake_id,
         region=change.intake.region,
         audience=bundle.audience(frozenset(revoked)),
     )
     if scope == Scope.PROCESSING:
-        await change.commit(status, "intake.closed", extra={"closeReason": "consent_withdrawn"}, basis=scope)
+        await change.commit(
+            status, "intake.closed", data=ClosedData, extra={"close_reason": CloseReason.CONSENT_WITHDRAWN}, basis=scope
+        )
     else:
         await change.commit(status, None, basis=scope)
     return bundle, entry
@@ -149,7 +152,7 @@ async def request_legal_basis(
     await emit(
         db,
         "intake.legal_basis_requested",
-        thin_data(change.bundle, legalBasisId=str(entry.id), basis=basis, legalBasisStatus=entry.status),
+        thin_data(change.bundle, LegalBasisData, legal_basis_id=entry.id, basis=basis, legal_basis_status=entry.status),
         intake_id=intake_id,
         region=intake.region,
         audience=change.bundle.audience(),
@@ -200,7 +203,9 @@ async def confirm_legal_basis(
     await emit(
         db,
         "intake.legal_basis_changed",
-        thin_data(change.bundle, legalBasisId=str(entry.id), basis=entry.basis, legalBasisStatus=entry.status),
+        thin_data(
+            change.bundle, LegalBasisData, legal_basis_id=entry.id, basis=entry.basis, legal_basis_status=entry.status
+        ),
         intake_id=intake_id,
         region=intake.region,
         audience=change.bundle.audience(),

@@ -15,6 +15,7 @@ from app import clock
 from app.cases.models import Agreement
 from app.deadlines.models import Deadline
 from app.intakes import service as intakes
+from app.intakes.events import AgreementOverdueData, DeadlineEventData
 from app.webhooks.outbox import emit
 
 BATCH = 200
@@ -59,7 +60,7 @@ async def tick(db: AsyncSession, now: datetime) -> TickResult:
             else:
                 deadline.approaching_emitted_at = now
                 result.approaching += 1
-            data = intakes.thin_data(bundle, phase=deadline.phase, dueAt=clock.iso_z(deadline.due_at))
+            data = intakes.thin_data(bundle, DeadlineEventData, phase=deadline.phase, due_at=deadline.due_at)
             await emit(
                 db,
                 event,
@@ -98,7 +99,7 @@ async def _agreements(db: AsyncSession, now: datetime) -> int:
             continue
         agreement.overdue_emitted_at = now
         emitted += 1
-        data = intakes.thin_data(bundle, agreementId=str(agreement.id), dueDate=agreement.due_date.isoformat())
+        data = intakes.thin_data(bundle, AgreementOverdueData, agreement_id=agreement.id, due_date=agreement.due_date)
         await emit(
             db,
             "agreement.overdue",

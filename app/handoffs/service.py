@@ -30,6 +30,7 @@ from app.handoffs.lifecycle import (
 )
 from app.handoffs.models import Handoff
 from app.http.problems import Problem, conflict, invalid, not_found
+from app.intakes.events import HandoffData, HandoffEndedData
 from app.intakes.lifecycle import Step, derive_status
 from app.intakes.service import deadline_facts, load_bundle, programme_may_read
 from app.intakes.workflow import Change, begin
@@ -106,7 +107,8 @@ async def offer(
     await change.commit(
         status,
         "handoff.offered",
-        extra={"handoffId": str(handoff.id), "programme": code},
+        data=HandoffData,
+        extra={"handoff_id": handoff.id, "programme": code},
         basis=consent.basis,
         handoff=handoff,
     )
@@ -169,7 +171,8 @@ async def step(
     intake = change.intake
     now = clock.now()
     notice: frozenset[uuid.UUID] = frozenset()
-    extra: dict[str, str] = {"handoffId": str(handoff.id), "programme": handoff.programme}
+    data: type[HandoffData] = HandoffData
+    extra: dict[str, object] = {"handoff_id": handoff.id, "programme": handoff.programme}
     if what is HandoffStep.ACCEPT:
         handoff.accepted_at = now
     elif what is HandoffStep.DECLINE:
@@ -188,7 +191,7 @@ async def step(
     elif what is HandoffStep.END:
         handoff.ended_at = _moment(at, not_before=handoff.support_started_at, after_what="support started")
         handoff.end_reason, handoff.end_note = end_reason, note
-        extra["endReason"] = str(end_reason)
+        data, extra["end_reason"] = HandoffEndedData, end_reason
         notice = frozenset({handoff.organisation_id})  # its read access ends with this
     else:  # pragma: no cover - revocation is the intake's (app.intakes.workflow.revoke_live_handoffs)
         raise ValueError(what)
@@ -199,6 +202,7 @@ async def step(
     await change.commit(
         derive_status(intake.status, stage),
         EVENTS[what],
+        data=data,
         extra=extra,
         audience_extra=notice,
         basis=basis,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from app import clock
 from app.names import checked_name
 
 
@@ -54,6 +56,9 @@ def _name(value: str) -> str:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
+
+# A moment on the wire in UTC with `Z` (clock.iso_z), whatever zone it was computed in.
+UtcDateTime = Annotated[datetime, PlainSerializer(clock.iso_z, return_type=str, when_used="json")]
 
 T = TypeVar("T")
 

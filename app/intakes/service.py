@@ -7,7 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from app.handoffs.models import Handoff
 from app.handoffs.schemas import handoff_out
 from app.handoffs.states import LIVE
 from app.http.problems import not_found
+from app.intakes.events import EventDeadline, IntakeEventData
 from app.intakes.models import Intake
 from app.intakes.schemas import ConcernOut, ConsentOut, DeadlineOut, IntakeView, ReferralIn, SelfRegistrationIn
 from app.intakes.vocab import ConcernSource, IntakeSource
@@ -41,6 +42,7 @@ from app.webhooks.outbox import Audience, emit
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 LIVE_HANDOFF = LIVE  # app.handoffs.states
+D = TypeVar("D", bound=IntakeEventData)
 
 
 def new_reference() -> str:
@@ -119,23 +121,25 @@ def deadline_facts(intake: Intake) -> Facts:
     )
 
 
-def thin_data(bundle: IntakeBundle, **extra: Any) -> dict[str, Any]:
-    """Webhook data: ids, status, programme, deadlines. Never names, BSN, contact or free text."""
+def thin_data(bundle: IntakeBundle, model: type[D], **extra: Any) -> D:
+    """An event's data (app.intakes.events): ids, status, programme, deadlines, and `extra`,
+    the fields `model` adds (or sets: a handoff's event names its own `programme`), validated
+    by it. Never names, BSN, contact or free text."""
     intake = bundle.intake
     now = clock.now()
-    return {
-        "intakeId": str(intake.id),
+    common: dict[str, Any] = {
+        "intake_id": intake.id,
         "reference": intake.reference,
         "status": intake.status,
         "programme": intake.decided_programme,
-        "nextDeadlineAt": _z(intake.next_deadline_at),
+        "next_deadline_at": intake.next_deadline_at,
         "deadlines": [
-            {"phase": d.phase, "dueAt": _z(d.due_at), "state": deadlines.state_of(d, now)}
+            EventDeadline(phase=d.phase, due_at=d.due_at, state=deadlines.state_of(d, now))
             for d in bundle.deadlines
             if d.cancelled_at is None
         ],
-        **extra,
     }
+    return model(**(common | extra))
 
 
 def _z(moment: datetime | None) -> str | None:
@@ -308,7 +312,12 @@ async def receive(
     bundle = IntakeBundle(intake, consents, due, [])
     await insert_new(db, [statistics.at_receipt(bundle)])
     await emit(
-        db, "intake.received", thin_data(bundle), intake_id=intake.id, region=intake.region, audience=bundle.audience()
+        db,
+        "intake.received",
+        thin_data(bundle, IntakeEventData),
+        intake_id=intake.id,
+        region=intake.region,
+        audience=bundle.audience(),
     )
     actor = principal or audit.Actor("self-registration", "self")
     await audit.record(db, actor, "create", [(intake.id, bundle.access_basis())])

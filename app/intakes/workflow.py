@@ -21,7 +21,8 @@ from app.handoffs.lifecycle import EVENTS, HandoffStep, RevokeReason, Stage, int
 from app.handoffs.models import Handoff
 from app.http.problems import Problem, conflict, invalid
 from app.http.problems import not_in_future as _not_future
-from app.intakes.lifecycle import IllegalTransition, Status, Step, derive_status, next_status
+from app.intakes.events import ClosedData, ContactedData, HandoffRevokedData, IntakeEventData, MergedData
+from app.intakes.lifecycle import CloseReason, IllegalTransition, Status, Step, derive_status, next_status
 from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import (
     IntakeBundle,
@@ -83,13 +84,15 @@ class Change:
         status: Status | None,
         event: str | None,
         *,
+        data: type[IntakeEventData] = IntakeEventData,
         extra: dict[str, Any] | None = None,
         audience_extra: frozenset[uuid.UUID] = frozenset(),
         basis: str | None = None,
         handoff: Handoff | None = None,
     ) -> IntakeBundle:
         """Write the change: status, version, deadlines, statistics facts, the event (about
-        `handoff` when given: then among programmes only its organisation hears it) and the
+        `handoff` when given: then among programmes only its organisation hears it; its data
+        a `data` with the fields `extra` gives, app.intakes.events) and the
         audit row, all in the caller's transaction."""
         intake = self.intake
         if status is not None:
@@ -103,7 +106,7 @@ class Change:
             await emit(
                 self.db,
                 event,
-                thin_data(self.bundle, **(extra or {})),
+                thin_data(self.bundle, data, **(extra or {})),
                 intake_id=intake.id,
                 region=intake.region,
                 audience=self.bundle.audience(audience_extra, handoff_id=handoff.id if handoff else None),
@@ -150,7 +153,9 @@ async def add_contact(
     )
     if reached:
         deadlines.meet(change.bundle.deadlines, "response", at)
-    return await change.commit(status, "intake.contacted" if reached else None, extra={"reached": reached})
+    return await change.commit(
+        status, "intake.contacted" if reached else None, data=ContactedData, extra={"reached": reached}
+    )
 
 
 def recompute_deadlines(bundle: IntakeBundle, region: RegionConfig, reason: str | None) -> None:
@@ -312,7 +317,9 @@ async def revoke_live_handoffs(change: Change, reason: RevokeReason) -> list[Han
         await emit(
             change.db,
             EVENTS[HandoffStep.REVOKE],
-            thin_data(change.bundle, handoffId=str(handoff.id), programme=handoff.programme, reason=reason.value),
+            thin_data(
+                change.bundle, HandoffRevokedData, handoff_id=handoff.id, programme=handoff.programme, reason=reason
+            ),
             intake_id=change.intake.id,
             region=change.intake.region,
             audience=change.bundle.audience(frozenset({handoff.organisation_id}), handoff_id=handoff.id),
@@ -347,7 +354,7 @@ async def close(
     await revoke_live_handoffs(change, RevokeReason.INTAKE_CLOSED)
     close_now(change, reason, region.retention_days)
     change.intake.routing = {**(change.intake.routing or {}), "closeNote": note}
-    return await change.commit(status, "intake.closed", extra={"closeReason": reason})
+    return await change.commit(status, "intake.closed", data=ClosedData, extra={"close_reason": reason})
 
 
 async def merge(
@@ -400,7 +407,7 @@ async def merge(
     close_now(change_source, "duplicate", region.retention_days)
     await change_target.commit(None, None)
     return await change_source.commit(
-        status, "intake.closed", extra={"closeReason": "duplicate", "mergedInto": str(into)}
+        status, "intake.closed", data=MergedData, extra={"close_reason": CloseReason.DUPLICATE, "merged_into": into}
     )
 
 

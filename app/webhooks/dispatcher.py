@@ -33,6 +33,7 @@ from app.intakes import service as intakes
 from app.intakes.models import Intake
 from app.metrics import WEBHOOK_DELIVERIES
 from app.webhooks import destination
+from app.webhooks.events import EndpointDisabledData
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
 from app.webhooks.outbox import emit, may_receive
 from app.webhooks.signing import signature_header
@@ -301,7 +302,7 @@ async def disable(db: AsyncSession, sub: Subscription, reason: str) -> None:
     await emit(
         db,
         "endpoint.disabled",
-        {"subscriptionId": str(sub.id), "reason": reason},
+        EndpointDisabledData(subscription_id=sub.id, reason=reason),
         intake_id=None,
         region=region or "",
         audience=None,

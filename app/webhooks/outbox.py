@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +14,7 @@ from app import clock
 from app.consent.audience import Audience, is_notice, may_hear
 from app.db import driver
 from app.vocab import EventType
+from app.webhooks.events import EventModel
 
 EVENT_TYPES = tuple(EventType)  # the vocabulary is app.vocab.EventType
 
@@ -54,7 +54,7 @@ def may_receive(
 async def emit(
     db: AsyncSession,
     event_type: str,
-    data: dict[str, Any],
+    data: EventModel,
     *,
     intake_id: uuid.UUID | None,
     region: str,
@@ -67,7 +67,9 @@ async def emit(
     occurred = at or clock.now()
     pg = await driver(db)  # plain SQL in the change's transaction: every change emits (app.db.driver)
     # One round trip: the event is inserted, and the subscriptions that want its type come back with its seq.
-    result = await pg.fetch(_EVENT_AND_SUBSCRIBERS, event_id, event_type, intake_id, region, occurred, json.dumps(data))
+    result = await pg.fetch(
+        _EVENT_AND_SUBSCRIBERS, event_id, event_type, intake_id, region, occurred, json.dumps(data.wire())
+    )
     rows = [
         (uuid.uuid4(), event_id, row["seq"], row["id"], intake_id, occurred, notice)
         for row in result
