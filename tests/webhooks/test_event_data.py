@@ -44,7 +44,7 @@ FREE_TEXT = (
 )
 # Field names that would hold personal data or free text; no event model may have one.
 # The referral's personal data (the bare postcode digits could occur inside an id).
-PERSONAL = tuple(p for p in PERSONAL_DATA if p != "3073") + ("3073 AB",)
+PERSONAL = (*(p for p in PERSONAL_DATA if p != "3073"), "3073 AB")
 PERSONAL_FIELDS = {
     "name",
     "given_name",
