@@ -50,11 +50,11 @@ from app.consent.rules import Action, decide
 from app.deadlines.calendar import WorkingDayCalendar
 from app.deadlines.policy import Facts, compute
 from app.intakes.api import MOST_URGENT_FIRST  # the worklist's cursor, encoded as the service does
-from app.intakes.concerns import vulnerability
 from app.intakes.schemas import ReferralIn
 from app.intakes.validation import referral_problems
 from app.regions.config import load_region
 from app.routing.router import ProgrammeInfo, RoutingFacts, load_router
+from app.routing.vulnerability import vulnerability
 from app.statistics.facts import DeadlineFact, Snapshot, derive
 from app.statistics.facts import Facts as StatisticsFacts
 from app.statistics.models import IntakeFacts
