@@ -19,7 +19,7 @@ class AccessLogEntry(Base):
 
     __tablename__ = "access_log"
 
-    seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
     at: Mapped[datetime]
     action: Mapped[str] = mapped_column(String(24))
@@ -65,7 +65,7 @@ class AdminTrailEntry(Base):
 
     __tablename__ = "admin_trail"
 
-    seq: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     at: Mapped[datetime]
     region: Mapped[str] = mapped_column(String(64))
     client_id: Mapped[str] = mapped_column(String(64))

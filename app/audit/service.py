@@ -24,6 +24,7 @@ from app.db import driver
 log = structlog.get_logger("app.audit")
 
 # Chain order must be commit order: the writer holds this lock until its transaction ends.
+# The access_log_chain_guard trigger (migration 0012) takes it too, for any writer.
 _CHAIN_LOCK = 7_513_001
 
 _HEAD = "SELECT hash FROM access_log ORDER BY seq DESC LIMIT 1"
@@ -162,8 +163,8 @@ class VerifyResult:
     checked: int
     broken_seq: int | None
     reason: str | None
-    # seq numbers skipped between rows whose links hold (a write rolled back before migration
-    # 0011 made seq gapless): reported, not a break, since the links show nothing is missing.
+    # seq numbers skipped between rows whose links hold (a rolled-back write leaves its
+    # identity value unused): reported, not a break, since the links show nothing is missing.
     gaps: list[int] = field(default_factory=list)
 
 
