@@ -15,7 +15,8 @@ WORKDIR /app
 COPY --from=build /venv /venv
 COPY --from=build /app/migrations ./migrations
 COPY --from=build /app/alembic.ini ./
-ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=8000
+# production: refuses to start without AUDIT_KEYS and ENCRYPTION_KEYS (or their _FILE forms).
+ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=8000 ENVIRONMENT=production
 USER aanmeldpunt
 EXPOSE 8000
 # DATABASE_URL must point at PostgreSQL in production; migrations run at start.

@@ -58,6 +58,15 @@ def _check_regions(load: Any) -> None:
         raise typer.Exit(2) from None
 
 
+def _check_production() -> None:
+    """With ENVIRONMENT=production, the secrets development would generate must be set; without
+    them nothing starts (not even the embedded database), with one line per missing setting."""
+    if problems := get_settings().production_problems():
+        for problem in problems:
+            typer.echo(f"error: ENVIRONMENT=production: {problem}", err=True)
+        raise typer.Exit(2)
+
+
 @cli.command()
 def serve(
     host: str = typer.Option(None, help="Bind address (default HOST or 127.0.0.1)"),
@@ -71,6 +80,7 @@ def serve(
     from app.main import create_app
     from app.regions.config import load_regions
 
+    _check_production()
     _check_regions(load_regions)
     settings = _settings_with_db().model_copy(update={"run_workers": workers and get_settings().run_workers})
     app = create_app(settings)
@@ -89,6 +99,7 @@ def migrate() -> None:
     """Apply database migrations."""
     from app.migrate import prepare
 
+    _check_production()
     prepare(_settings_with_db())
     typer.echo("migrations applied")
 
@@ -102,6 +113,7 @@ def worker() -> None:
     from app.regions.config import load_regions
     from app.worker import run_workers
 
+    _check_production()
     _check_regions(load_regions)
     settings = _settings_with_db()
     configure(settings.log_level)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,9 +27,25 @@ class ExternalMappingRule(BaseModel):
     scopes: tuple[OAuthScope, ...] = Field(min_length=1)
 
 
+class Environment(StrEnum):
+    """ENVIRONMENT: development generates missing keys into DATA_DIR; production refuses to
+    start without them (`Settings.production_problems`)."""
+
+    development = "development"
+    production = "production"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
+    environment: Environment = Field(
+        default=Environment.development,
+        description=(
+            "`production`: the service refuses to start without AUDIT_KEYS/AUDIT_KEY_FILE and "
+            "ENCRYPTION_KEYS/ENCRYPTION_KEY_FILE; `development`: missing keys are generated into DATA_DIR. "
+            "The container image sets `production`."
+        ),
+    )
     database_url: str | None = Field(
         default=None,
         description="postgresql://… of the server to use; unset: embedded PostgreSQL in data_dir.",
@@ -191,6 +208,19 @@ class Settings(BaseSettings):
             self.public_base_url = f"http://{host}:{self.port}"
         return self
 
+    def production_problems(self) -> list[str]:
+        """What production requires and is missing: the secrets development generates into
+        DATA_DIR, which in production would be a key next to the data it protects, silently
+        new on every fresh volume. Empty in development."""
+        if self.environment != Environment.production:
+            return []
+        problems = []
+        if not _set(self.audit_keys) and not self.audit_key_file:
+            problems.append("AUDIT_KEYS or AUDIT_KEY_FILE must be set (aanmeldpunt audit generate-key)")
+        if not _set(self.encryption_keys) and not self.encryption_key_file:
+            problems.append("ENCRYPTION_KEYS or ENCRYPTION_KEY_FILE must be set (aanmeldpunt generate-encryption-key)")
+        return problems
+
     @property
     def region_codes(self) -> list[str]:
         """REGIONS, else the deprecated REGION, else rotterdam."""
@@ -207,6 +237,10 @@ class Settings(BaseSettings):
         if not value.startswith("postgresql"):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
+
+
+def _set(secret: SecretStr | None) -> bool:
+    return bool(secret and secret.get_secret_value().strip())
 
 
 @lru_cache

@@ -6,7 +6,7 @@ The keys come from `ENCRYPTION_KEYS` (comma-separated, newest first) or `ENCRYPT
 so a new key is introduced in front and `aanmeldpunt rotate-encryption-key` re-encrypts every
 stored value with it before the old one is removed. Without either setting (development,
 the embedded database) a key is generated into `DATA_DIR/encryption.key` once and reused;
-production must set one of the two (README, SECURITY.md).
+with ENVIRONMENT=production nothing is generated and the service refuses to start (README, SECURITY.md).
 
 The database never holds a clear value: `EncryptedText` columns encrypt on the way in and
 decrypt on the way out; the key is not in the database."""
@@ -66,6 +66,8 @@ def load_keys(settings: Any) -> MultiFernet:
     configured = settings.encryption_keys.get_secret_value() if settings.encryption_keys else ""
     if configured.strip():
         return MultiFernet(_parse(configured.split(",")))
+    if not settings.encryption_key_file and settings.environment == "production":
+        raise EncryptionKeyError("ENVIRONMENT=production: ENCRYPTION_KEYS or ENCRYPTION_KEY_FILE must be set")
     path = settings.encryption_key_file or _generated_key_file(Path(settings.data_dir))
     try:
         return MultiFernet(_parse(Path(path).read_text().splitlines()))

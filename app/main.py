@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         url = settings.database_url
         if url is None:
             raise RuntimeError("DATABASE_URL is not set (`aanmeldpunt serve` starts an embedded server)")
+        if problems := settings.production_problems():
+            raise RuntimeError("ENVIRONMENT=production: " + "; ".join(problems))
         crypto.configure(settings)  # before the migrations: one of them encrypts existing secrets
         audit_keys.configure(settings)  # the access log's seals (app.audit.keys)
         if manage_database:

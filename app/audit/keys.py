@@ -4,7 +4,8 @@ From `AUDIT_KEYS` (comma-separated, newest first) or `AUDIT_KEY_FILE` (one key a
 first). The first seals new rows; every key listed verifies the rows it sealed (each row names
 its key's id), so a rotation puts a new key in front and keeps the old ones for as long as
 their rows are kept. Without either setting (development, the embedded database) a key is
-generated into `DATA_DIR/audit.key` once and reused; production must set one (SECURITY.md).
+generated into `DATA_DIR/audit.key` once and reused; with ENVIRONMENT=production nothing is
+generated and the service refuses to start (SECURITY.md).
 The database never holds the key."""
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def load(settings: Any) -> AuditKeys:
     configured = settings.audit_keys.get_secret_value() if settings.audit_keys else ""
     if configured.strip():
         return _parse(configured.split(","))
+    if not settings.audit_key_file and settings.environment == "production":
+        # Never generated in production: a key next to the data it seals protects nothing.
+        raise AuditKeyError("ENVIRONMENT=production: AUDIT_KEYS or AUDIT_KEY_FILE must be set")
     path = settings.audit_key_file or _generated_key_file(Path(settings.data_dir))
     try:
         return _parse(Path(path).read_text().splitlines())
