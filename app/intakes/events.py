@@ -5,13 +5,16 @@ never names, BSN, contact details or free text. Every model refuses unknown fiel
 event's data is exactly its model's fields, camelCase on the wire, timestamps in UTC with
 `Z` (`clock.iso_z`). `app.intakes.service.thin_data` builds them; the dispatcher adds `url`
 per receiver (app/webhooks/dispatcher.py). `EVENT_DATA` says which model each event type's
-data has (the tests validate every stored event with it).
+data has (the tests validate every stored event with it). One event is stored for all its
+audiences; `for_programme` is what a programme's subscription gets of it.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
+from typing import Any
 
 from pydantic import ConfigDict, Field
 
@@ -121,6 +124,16 @@ class AgreementData(IntakeEventData):
 
 class AgreementOverdueData(AgreementData):
     due_date: date
+
+
+def for_programme(data: dict[str, Any], own_programmes: Collection[str]) -> dict[str, Any]:
+    """A programme organisation's copy of an event's stored data: `programme` only when it is
+    one of its own handoffs' programmes, else null. The stored event names the decided
+    programme for every audience; another programme with a live handoff must not learn which
+    one was chosen (it sees only its own handoff, as in its intake view)."""
+    if data.get("programme") is None or data["programme"] in own_programmes:
+        return data
+    return {**data, "programme": None}
 
 
 E = EventType

@@ -142,6 +142,12 @@ def thin_data(bundle: IntakeBundle, model: type[D], **extra: Any) -> D:
     return model(**(common | extra))
 
 
+async def own_programmes(db: AsyncSession, intake_id: uuid.UUID, organisation_id: uuid.UUID) -> frozenset[str]:
+    """The programmes of the organisation's handoffs of this intake, in any state."""
+    query = select(Handoff.programme).where(Handoff.intake_id == intake_id, Handoff.organisation_id == organisation_id)
+    return frozenset((await db.scalars(query)).all())
+
+
 def _z(moment: datetime | None) -> str | None:
     return clock.iso_z(moment) if moment else None
 

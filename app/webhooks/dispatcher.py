@@ -30,6 +30,7 @@ from app.auth.models import Organisation
 from app.config import Settings
 from app.db import session_factory
 from app.intakes import service as intakes
+from app.intakes.events import for_programme
 from app.intakes.models import Intake
 from app.metrics import WEBHOOK_DELIVERIES
 from app.webhooks import destination
@@ -146,6 +147,10 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
             about = event.intake_id
             if kind == "referrer":
                 about = await _own_referral(db, event.intake_id, sub.organisation_id, data)
+            elif kind != "aanmeldpunt" and data.get("programme") is not None:
+                # A programme hears only its own programme, never which other one was chosen.
+                own = await intakes.own_programmes(db, event.intake_id, sub.organisation_id)
+                data = for_programme(data, own)
             data["url"] = f"{settings.public_base_url.rstrip('/')}/api/v1/{resource}/{about}"
         body = json.dumps(
             {"type": event.type, "timestamp": clock.iso_z(event.occurred_at), "data": data},
