@@ -168,3 +168,22 @@ async def test_concurrent_writers_keep_one_chain(client) -> None:
     async with get_engine().connect() as conn:
         result = await verify_chain(conn, audit_keys.keys())
     assert result.broken_seq is None and result.checked == 21
+
+
+async def test_a_rolled_back_write_leaves_a_gap_that_verify_reports_but_accepts(client, database_url) -> None:
+    """A transaction that wrote an access-log row and rolled back used up its seq: the links
+    across the gap hold, so nothing is missing; verify names the gap and passes."""
+    await _some_rows(client)
+    conn = await _superuser(database_url)
+    try:
+        head_seq, head_hash = await _head(conn)
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute(f"INSERT INTO access_log ({COLUMNS}) VALUES ({VALUES})", uuid.uuid4(), head_hash, "f" * 64)
+        await transaction.rollback()
+    finally:
+        await conn.close()
+    await _some_rows(client)
+    async with get_engine().connect() as conn_:
+        result = await verify_chain(conn_, audit_keys.keys())
+    assert result.broken_seq is None and result.checked == 12 and result.gaps == [head_seq + 1]

@@ -3,7 +3,8 @@
 1. Crash-safe intake: 1,000 referrals with Idempotency-Keys at concurrency 32 to a server
    process that is SIGKILLed midway and restarted; every request that got no answer is
    retried with its key. Afterwards: exactly 1,000 intakes, none duplicated, every
-   acknowledged one stored with its audit row and its `intake.received` event.
+   acknowledged one stored with its audit row and its `intake.received` event, and the
+   access log verifies (`audit checkpoint` + `audit verify`, as an operator runs them).
 2. Database outage: a private PostgreSQL (pgserver) is stopped for 10 s under load. The API
    answers 503 problem+json with Retry-After (no hang), /readyz says not ready, and after
    the restart it recovers without restarting the API.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,6 +69,8 @@ class CrashResult:
     missing_audit: int
     missing_event: int
     statuses: Counter[int] = field(default_factory=Counter)
+    audit_verify: str = ""  # the last line of `aanmeldpunt audit verify`
+    audit_ok: bool = False
 
     @property
     def ok(self) -> bool:
@@ -75,6 +79,7 @@ class CrashResult:
             and self.duplicates == 0
             and self.lost == 0
             and not (self.missing_audit or self.missing_event)
+            and self.audit_ok
         )
 
 
@@ -154,6 +159,19 @@ async def crash_scenario(database_url: str, total: int = 1000, concurrency: int 
         }
     finally:
         await conn.close()
+    # The chain must hold after the kill: concurrent writers, rolled-back transactions.
+    audit: subprocess.CompletedProcess[str] | None = None
+    for command in ("checkpoint", "verify"):
+        audit = subprocess.run(
+            [sys.executable, "-m", "app.cli", "audit", command],
+            env=server.environment(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if audit.returncode:
+            break
+    assert audit is not None
     return CrashResult(
         sent=total,
         answered_before_kill=answered_before,
@@ -164,6 +182,8 @@ async def crash_scenario(database_url: str, total: int = 1000, concurrency: int 
         missing_audit=sum(1 for a in acknowledged if a not in audited),
         missing_event=sum(1 for a in acknowledged if a not in evented),
         statuses=Counter(i.status or 0 for i in items),
+        audit_verify=(audit.stdout.strip().splitlines() or [audit.stderr.strip()])[-1],
+        audit_ok=audit.returncode == 0,
     )
 
 
@@ -300,6 +320,7 @@ async def main_async(args: argparse.Namespace) -> int:
                     "missingAuditRow": crash.missing_audit,
                     "missingEvent": crash.missing_event,
                     "finalStatuses": {str(k): v for k, v in crash.statuses.items()},
+                    "auditVerify": crash.audit_verify,
                     "ok": crash.ok,
                 }
             ),
