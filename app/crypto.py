@@ -14,6 +14,7 @@ decrypt on the way out; the key is not in the database."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +49,25 @@ def _parse(lines: list[str]) -> list[Fernet]:
         raise EncryptionKeyError("an encryption key is not a Fernet key (32 url-safe base64 bytes)") from exc
 
 
-def _generated_key_file(data_dir: Path) -> Path:
-    """DATA_DIR/encryption.key, created (0600) with a new key when it does not exist."""
-    path = (data_dir / "encryption.key").resolve()
+def write_once(path: Path, make: Callable[[], str]) -> bool:
+    """Create `path` (0600) holding `make()` unless it exists; True when this call created it.
+    O_EXCL: processes starting together never overwrite each other's secret (development's
+    generated keys and passwords under DATA_DIR)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path
+        return False
     with os.fdopen(fd, "w") as out:
-        out.write(Fernet.generate_key().decode() + "\n")
-    log.warning("encryption_key_generated", path=str(path), hint="production must set ENCRYPTION_KEYS")
+        out.write(make() + "\n")
+    return True
+
+
+def _generated_key_file(data_dir: Path) -> Path:
+    """DATA_DIR/encryption.key, created (0600) with a new key when it does not exist."""
+    path = (data_dir / "encryption.key").resolve()
+    if write_once(path, lambda: Fernet.generate_key().decode()):
+        log.warning("encryption_key_generated", path=str(path), hint="production must set ENCRYPTION_KEYS")
     return path
 
 

@@ -13,12 +13,13 @@ and benchmarks on a throwaway database, not for production). The embedded Postgr
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
+
+from app.crypto import write_once
 
 SERVICE_ROLE = "aanmeldpunt_app"
 # Tables the service may only append to and read.
@@ -66,15 +67,8 @@ async def grant_service_role(owner_url: str, role: str) -> None:
 def _password(data_dir: Path) -> str:
     """The embedded service role's password, generated once into DATA_DIR (0600)."""
     path = (data_dir / "service-role.password").resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        value = secrets.token_urlsafe(32)
-        out.write(value + "\n")
-    return value
+    write_once(path, lambda: secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 async def ensure_login_role(superuser_url: str, role: str, password: str) -> None:

@@ -10,7 +10,6 @@ The database never holds the key."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import structlog
 
 from app.audit.chain import key_id
+from app.crypto import write_once
 
 log = structlog.get_logger("app.audit")
 
@@ -50,14 +50,8 @@ def _parse(lines: list[str]) -> AuditKeys:
 
 def _generated_key_file(data_dir: Path) -> Path:
     path = (data_dir / "audit.key").resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path
-    with os.fdopen(fd, "w") as out:
-        out.write(new_key() + "\n")
-    log.warning("audit_key_generated", path=str(path), hint="production must set AUDIT_KEYS or AUDIT_KEY_FILE")
+    if write_once(path, new_key):
+        log.warning("audit_key_generated", path=str(path), hint="production must set AUDIT_KEYS or AUDIT_KEY_FILE")
     return path
 
 
