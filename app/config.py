@@ -219,6 +219,9 @@ class Settings(BaseSettings):
             problems.append("AUDIT_KEYS or AUDIT_KEY_FILE must be set (aanmeldpunt audit generate-key)")
         if not _set(self.encryption_keys) and not self.encryption_key_file:
             problems.append("ENCRYPTION_KEYS or ENCRYPTION_KEY_FILE must be set (aanmeldpunt generate-encryption-key)")
+        if self.webhook_allow_loopback_http:
+            # A development switch: in production it would let a subscription reach the host itself.
+            problems.append("WEBHOOK_ALLOW_LOOPBACK_HTTP must not be set in production")
         return problems
 
     @property

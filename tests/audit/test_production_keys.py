@@ -55,6 +55,13 @@ def test_production_with_the_keys_has_no_problems(tmp_path: Path, values: dict[s
     assert _settings(tmp_path, environment="production", **values).production_problems() == []
 
 
+def test_production_refuses_the_loopback_webhook_switch(tmp_path: Path) -> None:
+    keys = {"audit_keys": SecretStr(AUDIT_KEY), "encryption_keys": SecretStr(FERNET_KEY)}
+    problems = _settings(tmp_path, environment="production", webhook_allow_loopback_http=True, **keys).production_problems()
+    assert problems == ["WEBHOOK_ALLOW_LOOPBACK_HTTP must not be set in production"]
+    assert _settings(tmp_path, webhook_allow_loopback_http=True, **keys).production_problems() == []
+
+
 def test_development_is_the_default_and_has_no_problems(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     assert settings.environment == Environment.development
@@ -94,12 +101,14 @@ async def test_the_app_starts_in_production_with_the_keys(settings: Settings, mo
     """The development keys of this checkout, given as production's files: it starts."""
     monkeypatch.setattr(audit_keys, "_keys", audit_keys._keys)  # put back what other tests use
     monkeypatch.setattr(crypto, "_box", crypto._box)
+    audit_keys.load(settings), crypto.load_keys(settings)  # development makes the files if this test runs first
     data = Path(settings.data_dir).resolve()
     production = settings.model_copy(
         update={
             "environment": Environment.production,
             "audit_key_file": data / "audit.key",
             "encryption_key_file": data / "encryption.key",
+            "webhook_allow_loopback_http": False,  # a development switch that production refuses
         }
     )
     app = create_app(production)
