@@ -57,7 +57,9 @@ def test_production_with_the_keys_has_no_problems(tmp_path: Path, values: dict[s
 
 def test_production_refuses_the_loopback_webhook_switch(tmp_path: Path) -> None:
     keys = {"audit_keys": SecretStr(AUDIT_KEY), "encryption_keys": SecretStr(FERNET_KEY)}
-    problems = _settings(tmp_path, environment="production", webhook_allow_loopback_http=True, **keys).production_problems()
+    problems = _settings(
+        tmp_path, environment="production", webhook_allow_loopback_http=True, **keys
+    ).production_problems()
     assert problems == ["WEBHOOK_ALLOW_LOOPBACK_HTTP must not be set in production"]
     assert _settings(tmp_path, webhook_allow_loopback_http=True, **keys).production_problems() == []
 
