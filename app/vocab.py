@@ -1,9 +1,8 @@
 """Vocabularies that belong to several capabilities, each defined once, pure (no imports
 from app). A vocabulary that one capability owns lives in that capability instead:
 
-- intake status, lifecycle step, close reason: `app.intakes.lifecycle`
-- intake source, referrer role, contact channel, visit location, concern source:
-  `app.intakes.vocab`
+- intake status, lifecycle step: `app.intakes.lifecycle`
+- contact channel, contact preference, visit location: `app.intakes.vocab`
 - handoff state: `app.handoffs.states`
 - consent scope, consent method, legal basis: `app.consent.rules`
 - deadline phase and state: `app.deadlines.policy`; deadline situation: `app.regions.config`
@@ -95,3 +94,41 @@ DOMAINS: dict[str, tuple[str, ...]] = {
 }
 DOMAIN_OF = {code: domain for domain, codes in DOMAINS.items() for code in codes}
 ConcernCode = StrEnum("ConcernCode", {code: code for code in DOMAIN_OF})  # type: ignore[misc]
+
+
+class IntakeSource(StrEnum):
+    """How an intake came in (`source` of an intake, the worklist filter, statistics)."""
+
+    REFERRAL = "referral"
+    SELF_REGISTRATION = "self_registration"
+
+
+class ConcernSource(StrEnum):
+    """Who named a concern: the referrer, the woman herself, or staff at the assessment."""
+
+    REFERRAL = "referral"
+    SELF = "self"
+    ASSESSMENT = "assessment"
+
+
+class ReferrerRole(StrEnum):
+    MIDWIFE = "midwife"
+    GP = "gp"
+    GYNAECOLOGIST = "gynaecologist"
+    HOSPITAL = "hospital"
+    JGZ = "jgz"
+    KRAAMZORG = "kraamzorg"
+    WIJKTEAM = "wijkteam"
+    COMMUNITY_ORGANISATION = "community_organisation"
+    OTHER = "other"
+
+
+class CloseReason(StrEnum):
+    SUPPORT_STARTED = "support_started"
+    DECLINED_BY_CLIENT = "declined_by_client"
+    UNREACHABLE = "unreachable"
+    MOVED_AWAY = "moved_away"
+    NO_SUPPORT_NEEDED = "no_support_needed"
+    REFERRED_ELSEWHERE = "referred_elsewhere"
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # set by withdrawing consent, not by staff closing
+    DUPLICATE = "duplicate"  # set by merging, not by staff closing

@@ -40,8 +40,8 @@ from app.intakes.schemas import (
     SelfRegistrationIn,
 )
 from app.intakes.validation import referral_problems
-from app.intakes.vocab import IntakeSource
 from app.regions.tenancy import caller_region
+from app.vocab import IntakeSource
 
 router = APIRouter()
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.handoffs.lifecycle import Stage
+from app.vocab import CloseReason
 
 
 class IntakeStatus(StrEnum):
@@ -37,18 +38,6 @@ class Step(StrEnum):
     REOPEN = "reopen"
 
 
-class CloseReason(StrEnum):
-    SUPPORT_STARTED = "support_started"
-    DECLINED_BY_CLIENT = "declined_by_client"
-    UNREACHABLE = "unreachable"
-    MOVED_AWAY = "moved_away"
-    NO_SUPPORT_NEEDED = "no_support_needed"
-    REFERRED_ELSEWHERE = "referred_elsewhere"
-    CONSENT_WITHDRAWN = "consent_withdrawn"  # set by withdrawing consent, not by staff closing
-    DUPLICATE = "duplicate"  # set by merging, not by staff closing
-
-
-CLOSE_REASONS = tuple(CloseReason)
 # What staff may give to `POST /intakes/{id}/close`; the others follow from another action.
 STAFF_CLOSE_REASONS = tuple(r for r in CloseReason if r not in (CloseReason.CONSENT_WITHDRAWN, CloseReason.DUPLICATE))
 

@@ -31,9 +31,10 @@ from app.consent.rules import Action, decide
 from app.handoffs.models import Handoff
 from app.handoffs.states import HandoffState
 from app.http.schemas import OutModel, Page
-from app.intakes.lifecycle import CloseReason, IntakeStatus
+from app.intakes.lifecycle import IntakeStatus
 from app.intakes.models import Assessment, Contact, Intake
 from app.routing.models import Programme
+from app.vocab import CloseReason
 
 # Handoffs the referrer hears of: every one that was not refused or taken back by the
 # aanmeldpunt (those are routing attempts, not support she gets).

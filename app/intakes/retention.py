@@ -35,6 +35,7 @@ from app.audit import service as audit
 from app.cases.models import CaseMeeting
 from app.db import Base
 from app.intakes.models import Intake
+from app.intakes.snapshot import refresh_facts
 from app.statistics import facts as statistics_facts
 from app.statistics import service as statistics
 
@@ -168,7 +169,7 @@ async def erase_due(db: AsyncSession, now: datetime) -> int:
 
             bundle = await load_bundle(db, intake.id)
             assert bundle is not None
-            facts = await statistics.refresh(db, bundle)
+            facts = await refresh_facts(db, bundle)
         await statistics.save(db, intake.id, statistics_facts.erased(facts))
         intake.client = None
         intake.partner = None

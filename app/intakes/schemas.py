@@ -18,10 +18,10 @@ from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
 from app.deadlines.policy import DeadlinePhase, DeadlineState
 from app.handoffs.schemas import HandoffOut
 from app.http.schemas import ApiModel, Name, OutModel, Page
-from app.intakes.lifecycle import CloseReason, IntakeStatus
-from app.intakes.vocab import ConcernSource, ContactPreference, IntakeSource, ReferrerRole
+from app.intakes.lifecycle import IntakeStatus
+from app.intakes.vocab import ContactPreference
 from app.routing.schemas import RecommendationOut
-from app.vocab import ConcernCode, VulnerabilityLevel
+from app.vocab import CloseReason, ConcernCode, ConcernSource, IntakeSource, ReferrerRole, VulnerabilityLevel
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$")
 

@@ -31,13 +31,13 @@ from app.http.problems import not_found
 from app.intakes.events import EventDeadline, IntakeEventData
 from app.intakes.models import Intake
 from app.intakes.schemas import ConcernOut, ConsentOut, DeadlineOut, IntakeView, ReferralIn, SelfRegistrationIn
-from app.intakes.vocab import ConcernSource, IntakeSource
+from app.intakes.snapshot import facts_at_receipt
 from app.names import match_key
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.router import Router, RoutingFacts, recommend
 from app.routing.vulnerability import DOMAIN_OF, vulnerability
-from app.statistics import service as statistics
+from app.vocab import ConcernSource, IntakeSource
 from app.webhooks.outbox import Audience, emit
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -316,7 +316,7 @@ async def receive(
                 other.later_intakes = [*other.later_intakes, intake.id]
         await db.flush()
     bundle = IntakeBundle(intake, consents, due, [])
-    await insert_new(db, [statistics.at_receipt(bundle)])
+    await insert_new(db, [facts_at_receipt(bundle)])
     await emit(
         db,
         "intake.received",

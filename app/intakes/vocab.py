@@ -1,36 +1,10 @@
-"""Vocabularies the intakes capability owns, pure. Shared ones: app.vocab; the lifecycle's
-statuses, steps and close reasons: app.intakes.lifecycle."""
+"""Vocabularies only the intakes capability uses, pure. Shared ones (intake source, concern
+source, referrer role, close reason: statistics count by them too): app.vocab; the
+lifecycle's statuses and steps: app.intakes.lifecycle."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class IntakeSource(StrEnum):
-    """How an intake came in (`source` of an intake, the worklist filter, statistics)."""
-
-    REFERRAL = "referral"
-    SELF_REGISTRATION = "self_registration"
-
-
-class ConcernSource(StrEnum):
-    """Who named a concern: the referrer, the woman herself, or staff at the assessment."""
-
-    REFERRAL = "referral"
-    SELF = "self"
-    ASSESSMENT = "assessment"
-
-
-class ReferrerRole(StrEnum):
-    MIDWIFE = "midwife"
-    GP = "gp"
-    GYNAECOLOGIST = "gynaecologist"
-    HOSPITAL = "hospital"
-    JGZ = "jgz"
-    KRAAMZORG = "kraamzorg"
-    WIJKTEAM = "wijkteam"
-    COMMUNITY_ORGANISATION = "community_organisation"
-    OTHER = "other"
 
 
 class ContactChannel(StrEnum):

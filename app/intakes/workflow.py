@@ -32,13 +32,13 @@ from app.intakes.service import (
     thin_data,
     visible_bundle,
 )
+from app.intakes.snapshot import refresh_facts
 from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
 from app.routing.router import Router
 from app.routing.router import recommend as route
 from app.routing.vulnerability import vulnerability
-from app.statistics import service as statistics
 from app.webhooks.outbox import emit
 
 
@@ -101,7 +101,7 @@ class Change:
         intake.next_deadline_at = deadlines.next_due(self.bundle.deadlines) if intake.closed_at is None else None
         await self.db.flush()
         # The coded facts statistics keep, in the same transaction as the change.
-        await statistics.refresh(self.db, self.bundle)
+        await refresh_facts(self.db, self.bundle)
         if event:
             await emit(
                 self.db,

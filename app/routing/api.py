@@ -22,13 +22,13 @@ from app.intakes.models import Intake
 from app.intakes.schemas import ReferralIn
 from app.intakes.service import routing_facts
 from app.intakes.validation import referral_problems
-from app.intakes.vocab import ConcernSource
 from app.regions.config import RegionPolicy
 from app.regions.tenancy import caller_region, draft_region, tenancy
 from app.routing.catalogue import catalogue_for
 from app.routing.models import Programme
 from app.routing.router import recommend
 from app.routing.schemas import RecommendationOut
+from app.vocab import ConcernSource
 
 router = APIRouter(tags=["Programma's en routering"])
 ProgrammeCode = Annotated[str, Path(alias="code", max_length=64, pattern=r"^[a-z0-9-]+$")]

@@ -25,7 +25,7 @@ from typing import Any
 from app.clock import AMSTERDAM
 from app.deadlines.calendar import WorkingDayCalendar
 from app.deadlines.policy import DeadlinePhase
-from app.intakes.vocab import ConcernSource
+from app.vocab import ConcernSource
 
 PHASES = tuple(DeadlinePhase)
 # Concerns named at registration (not found at the assessment).

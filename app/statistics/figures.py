@@ -16,11 +16,9 @@ from datetime import date, datetime
 from typing import Any
 
 from app.deadlines.report import percentile
-from app.intakes.lifecycle import CLOSE_REASONS
-from app.intakes.vocab import IntakeSource, ReferrerRole
 from app.statistics.facts import PHASES, PhaseState
 from app.statistics.suppression import Constraint, share, suppress
-from app.vocab import DOMAIN_OF, VulnerabilityLevel
+from app.vocab import DOMAIN_OF, CloseReason, IntakeSource, ReferrerRole, VulnerabilityLevel
 
 SOURCES = tuple(IntakeSource)
 REFERRER_ROLES = tuple(ReferrerRole)
@@ -200,7 +198,7 @@ def compute(
     t.group(total, "vulnerability", LEVELS, (r.vulnerability for r in rows), share_of=total)
 
     closed = [r.close_reason or "open" for r in rows]
-    t.group(total, "outcomes", (*CLOSE_REASONS, "open"), closed, share_of=total)
+    t.group(total, "outcomes", (*CloseReason, "open"), closed, share_of=total)
 
     for name, flag in (
         ("contacted", lambda r: r.contacted),
