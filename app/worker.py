@@ -14,8 +14,7 @@ from app.audit import checkpoints
 from app.audit import keys as audit_keys
 from app.config import Settings
 from app.db import driver, session_factory
-from app.deadlines import monitor
-from app.intakes import retention
+from app.jobs import monitor, retention
 from app.webhooks import dispatcher
 
 log = structlog.get_logger("app.worker")

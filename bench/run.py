@@ -379,7 +379,7 @@ async def b4(base_url: str) -> dict[str, Any]:
     from app import clock
     from app.config import Settings
     from app.db import dispose_engine, init_engine, session_factory
-    from app.deadlines import monitor
+    from app.jobs import monitor
     from app.migrate import upgrade
 
     db = await fresh_database(base_url, "b4")

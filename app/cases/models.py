@@ -1,6 +1,6 @@
 """The case's own records. Every column that holds her or a professional's personal data is
 `Text` (names, contact details, summaries, agreements, notes): retention empties every `Text`
-column of an intake's rows (app.intakes.retention); meeting participants (JSON) are emptied
+column of an intake's rows (app.jobs.retention); meeting participants (JSON) are emptied
 there by name. Each row names who recorded it (client, organisation, user) for the case file."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from app import clock
 from app.db import session_factory
-from app.deadlines import monitor
+from app.jobs import monitor
 from app.webhooks.models import Event
 from tests.intakes.test_lifecycle import act, now_iso
 from tests.support.helpers import auth_for, referral, seed_programmes, self_registration, today

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from app import clock
 from app.db import session_factory
-from app.intakes import retention
+from app.jobs import retention
 from app.webhooks.models import Event
 from tests.intakes.test_lifecycle import act, now_iso
 from tests.support.helpers import auth_for, referral, seed_programmes

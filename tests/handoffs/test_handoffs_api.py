@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.handoffs.models import Handoff
-from app.intakes import retention
+from app.jobs import retention
 from app.statistics.models import IntakeFacts
 from app.webhooks.models import Event
 from tests.intakes.test_lifecycle import act, events_of, now_iso, refer

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from app import clock
 from app.db import session_factory
-from app.intakes import retention
+from app.jobs import retention
 from app.webhooks.models import Event
 from tests.consent.test_consent_flow import consent_id
 from tests.intakes.test_lifecycle import act, now_iso

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app import clock
 from app.db import session_factory
-from app.intakes import retention
+from app.jobs import retention
 from app.statistics.export import COLUMNS
 from tests.intakes.test_lifecycle import act, now_iso
 from tests.support.helpers import auth_for, make_client, referral, seed_programmes, self_registration, today, token

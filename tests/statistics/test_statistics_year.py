@@ -22,8 +22,9 @@ from app.auth.principal import Principal
 from app.db import session_factory
 from app.handoffs import service as handoffs
 from app.handoffs.lifecycle import HandoffStep
-from app.intakes import retention, service, workflow
+from app.intakes import service, workflow
 from app.intakes.schemas import ReferralIn, SelfRegistrationIn
+from app.jobs import retention
 from app.regions.config import load_region
 from app.routing.router import load_router
 from app.routing.vulnerability import vulnerability

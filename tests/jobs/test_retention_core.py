@@ -1,9 +1,9 @@
-"""`routing_codes` of app/intakes/retention.py directly: after erasure a stored recommendation
+"""`routing_codes` of app/jobs/retention.py directly: after erasure a stored recommendation
 and decision keep their codes and shape, and lose every reason and free text."""
 
 from __future__ import annotations
 
-from app.intakes.retention import routing_codes
+from app.jobs.retention import routing_codes
 
 
 def test_only_codes_survive() -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import DateTime, text
 
 from app import clock
 from app.db import session_factory
-from app.intakes import retention
+from app.jobs import retention
 from app.statistics.facts import completed_weeks_pregnant, week_thursday
 from tests.intakes.test_lifecycle import act, now_iso
 from tests.support.helpers import auth_for, referral, seed_programmes, today

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.db import session_factory
-from app.deadlines import monitor
+from app.jobs import monitor
 from app.webhooks.models import Event
 from tests.support.helpers import auth_for, referral, seed_programmes
 
