@@ -14,7 +14,6 @@ from sqlalchemy import select
 from app.audit import service as audit
 from app.audit.models import AccessLogEntry
 from app.auth.deps import Staff, StaffWriter
-from app.consent import service
 from app.consent.models import ConsentRecord, LegalBasisRecord
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasisSource, LegalBasisStatus
 from app.db import Db
@@ -22,6 +21,7 @@ from app.http.headers import IfMatch
 from app.http.openapi_docs import ACTION, CREATE, LIST, READ
 from app.http.pagination import Keyset, Pagination, page_params
 from app.http.schemas import ActorOut, ApiModel, OutModel, Page, SequenceNumber
+from app.intakes import consents
 from app.intakes.api import etag
 from app.intakes.schemas import ConsentOut
 from app.intakes.service import IntakeBundle, consent_view, visible_bundle
@@ -146,7 +146,7 @@ def _created(intake_id: uuid.UUID, entry: ConsentRecord) -> JSONResponse:
 async def add_consent(
     request: Request, intake_id: IntakeId, body: ConsentIn, principal: StaffWriter, db: Db
 ) -> JSONResponse:
-    _, entry = await service.record(
+    _, entry = await consents.record(
         db,
         principal,
         intake_id,
@@ -170,7 +170,7 @@ async def add_consent(
 async def withdraw(
     request: Request, intake_id: IntakeId, consent_id: ConsentId, body: WithdrawIn, principal: StaffWriter, db: Db
 ) -> JSONResponse:
-    _, entry = await service.record(
+    _, entry = await consents.record(
         db,
         principal,
         intake_id,
@@ -195,7 +195,7 @@ async def withdraw(
 async def record_legal_basis(
     intake_id: IntakeId, body: LegalBasisIn, principal: StaffWriter, db: Db, if_match: IfMatch = None
 ) -> JSONResponse:
-    bundle, entry = await service.request_legal_basis(
+    bundle, entry = await consents.request_legal_basis(
         db, principal, intake_id, if_match, basis=body.basis, justification=body.justification
     )
     return _legal_basis_response(bundle, entry, 201)
@@ -210,7 +210,7 @@ async def record_legal_basis(
 async def confirm_legal_basis(
     intake_id: IntakeId, legal_basis_id: LegalBasisId, principal: StaffWriter, db: Db, if_match: IfMatch = None
 ) -> JSONResponse:
-    bundle, entry = await service.confirm_legal_basis(db, principal, intake_id, legal_basis_id, if_match)
+    bundle, entry = await consents.confirm_legal_basis(db, principal, intake_id, legal_basis_id, if_match)
     return _legal_basis_response(bundle, entry, 200)
 
 
@@ -223,7 +223,7 @@ async def confirm_legal_basis(
 async def list_legal_bases(intake_id: IntakeId, principal: Staff, db: Db) -> LegalBasisList:
     bundle = await visible_bundle(db, principal, intake_id)
     await audit.record(db, principal, "read", [(intake_id, bundle.access_basis())])
-    return LegalBasisList(items=[legal_basis_out(e) for e in await service.legal_bases(db, intake_id)])
+    return LegalBasisList(items=[legal_basis_out(e) for e in await consents.legal_bases(db, intake_id)])
 
 
 @router.get(

@@ -1,4 +1,7 @@
-"""Recording consent and its withdrawal, with the effects a withdrawal has at once."""
+"""Recording consent and its withdrawal on an intake, with the effects a withdrawal has at once
+(live handoffs revoked, the intake closed), and the meldcode legal basis: intake changes in
+one transaction (app.intakes.workflow). The rules and tables they apply are consent's own
+(app.consent.rules, app.consent.models), below intakes."""
 
 from __future__ import annotations
 
