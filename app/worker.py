@@ -14,6 +14,7 @@ from app.audit import checkpoints
 from app.audit import keys as audit_keys
 from app.config import Settings
 from app.db import driver, session_factory
+from app.intakes import delivery
 from app.jobs import monitor, retention
 from app.webhooks import dispatcher
 
@@ -73,6 +74,6 @@ async def periodic(settings: Settings, stop: asyncio.Event) -> None:
 async def run_workers(settings: Settings) -> None:
     stop = asyncio.Event()
     try:
-        await asyncio.gather(dispatcher.run(settings, stop), periodic(settings, stop))
+        await asyncio.gather(dispatcher.run(settings, stop, delivery.LOOKUP), periodic(settings, stop))
     finally:
         stop.set()

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import httpx
@@ -29,14 +29,11 @@ from app import clock
 from app.auth.models import Organisation
 from app.config import Settings
 from app.db import session_factory
-from app.intakes import service as intakes
-from app.intakes.events import for_programme
-from app.intakes.models import Intake
 from app.metrics import WEBHOOK_DELIVERIES
 from app.webhooks import destination
 from app.webhooks.events import EndpointDisabledData
 from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
-from app.webhooks.outbox import emit, may_receive
+from app.webhooks.outbox import Audience, emit, may_receive
 from app.webhooks.signing import signature_header
 
 log = structlog.get_logger("app.webhooks")
@@ -87,6 +84,29 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         return None
 
 
+class IntakeLookup(Protocol):
+    """What delivery asks of the intake as it is now. The intakes capability sits above
+    webhooks, so it is handed in by the composition root (app.worker passes
+    app.intakes.delivery.LOOKUP) instead of imported here."""
+
+    async def audience(self, db: AsyncSession, intake_id: uuid.UUID, *, handoff_id: object = None) -> Audience | None:
+        """Who may hear of the intake now (None: there is no such intake)."""
+        ...
+
+    async def own_referral(
+        self, db: AsyncSession, intake_id: uuid.UUID, organisation_id: uuid.UUID
+    ) -> tuple[uuid.UUID, str] | None:
+        """This referrer's own referral (id, reference) among the intake and those merged
+        into it, the intake itself first (None: it referred none of them)."""
+        ...
+
+    async def for_programme(
+        self, db: AsyncSession, intake_id: uuid.UUID, organisation_id: uuid.UUID, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A programme organisation's copy of an event's data: only its own programme named."""
+        ...
+
+
 @dataclass
 class Job:
     delivery_id: uuid.UUID
@@ -113,7 +133,7 @@ class Outcome:
     retry_after: str | None
 
 
-async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job]:
+async def claim(db: AsyncSession, settings: Settings, now: datetime, intakes: IntakeLookup) -> list[Job]:
     ids = list(
         (
             await db.execute(
@@ -146,11 +166,10 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
             resource = "referrals" if kind == "referrer" else "intakes"
             about = event.intake_id
             if kind == "referrer":
-                about = await _own_referral(db, event.intake_id, sub.organisation_id, data)
+                about = await _own_referral(db, intakes, event.intake_id, sub.organisation_id, data)
             elif kind != "aanmeldpunt" and data.get("programme") is not None:
                 # A programme hears only its own programme, never which other one was chosen.
-                own = await intakes.own_programmes(db, event.intake_id, sub.organisation_id)
-                data = for_programme(data, own)
+                data = await intakes.for_programme(db, event.intake_id, sub.organisation_id, data)
             data["url"] = f"{settings.public_base_url.rstrip('/')}/api/v1/{resource}/{about}"
         body = json.dumps(
             {"type": event.type, "timestamp": clock.iso_z(event.occurred_at), "data": data},
@@ -178,28 +197,18 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime) -> list[Job
 
 
 async def _own_referral(
-    db: AsyncSession, intake_id: uuid.UUID, organisation_id: uuid.UUID, data: dict[str, Any]
+    db: AsyncSession, intakes: IntakeLookup, intake_id: uuid.UUID, organisation_id: uuid.UUID, data: dict[str, Any]
 ) -> uuid.UUID:
     """A referrer whose referral was merged into this case hears of the case as of its own
     referral: the id and reference it knows, and the URL of its referrer's view."""
-    own = (
-        await db.execute(
-            select(Intake.id, Intake.reference)
-            .where(
-                Intake.referrer_organisation_id == organisation_id,
-                (Intake.id == intake_id) | (Intake.merged_into == intake_id),
-            )
-            .order_by((Intake.id == intake_id).desc(), Intake.received_at)
-            .limit(1)
-        )
-    ).first()
-    if own is None or own.id == intake_id:
+    own = await intakes.own_referral(db, intake_id, organisation_id)
+    if own is None or own[0] == intake_id:
         return intake_id
-    data["intakeId"], data["reference"] = str(own.id), own.reference
-    return uuid.UUID(str(own.id))
+    data["intakeId"], data["reference"] = str(own[0]), own[1]
+    return own[0]
 
 
-async def still_allowed(db: AsyncSession, job: Job) -> bool:
+async def still_allowed(db: AsyncSession, job: Job, intakes: IntakeLookup) -> bool:
     """The audience rule is applied again at delivery, to every audience and event type, with
     the intake as it is now: a consent withdrawn (or a handoff ended, or the intake closed)
     after the event was queued stops it. A notice of lost access is sent only to the
@@ -211,13 +220,13 @@ async def still_allowed(db: AsyncSession, job: Job) -> bool:
         return True
     if job.intake_id is None:
         return False  # events without an intake are for the aanmeldpunt only
-    bundle = await intakes.load_bundle(db, job.intake_id)
     # An event about one handoff stays with that handoff's organisation (among programmes).
     handoff_id = json.loads(job.body).get("data", {}).get("handoffId")
-    return bundle is not None and may_receive(
+    audience = await intakes.audience(db, job.intake_id, handoff_id=handoff_id)
+    return audience is not None and may_receive(
         job.organisation_kind,
         job.organisation_id,
-        bundle.audience(handoff_id=handoff_id),
+        audience,
         event_type=job.event_type,
         notice=job.notice,
     )
@@ -316,12 +325,12 @@ async def disable(db: AsyncSession, sub: Subscription, reason: str) -> None:
     log.warning("webhook_endpoint_disabled", subscription=str(sub.id))
 
 
-async def deliver_once(client: httpx.AsyncClient, settings: Settings, rng: random.Random) -> int:
+async def deliver_once(client: httpx.AsyncClient, settings: Settings, rng: random.Random, intakes: IntakeLookup) -> int:
     """Claim one batch, deliver it concurrently, record each outcome. Returns how many were claimed."""
     factory = session_factory()
     async with factory() as db:
-        jobs = await claim(db, settings, clock.now())
-        allowed = {job.delivery_id: await still_allowed(db, job) for job in jobs}
+        jobs = await claim(db, settings, clock.now(), intakes)
+        allowed = {job.delivery_id: await still_allowed(db, job, intakes) for job in jobs}
         suppressed = [j.delivery_id for j in jobs if not allowed[j.delivery_id]]
         if suppressed:
             await db.execute(
@@ -348,7 +357,7 @@ def raw_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def run(settings: Settings, stop: asyncio.Event) -> None:
+async def run(settings: Settings, stop: asyncio.Event, intakes: IntakeLookup) -> None:
     """Deliver until `stop`: woken by NOTIFY on new deliveries, polling as the fallback."""
     wake = asyncio.Event()
     listener: asyncpg.Connection | None = None
@@ -362,7 +371,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                 if listener is None or listener.is_closed():
                     listener = await _listen(settings, wake)
                 try:
-                    claimed = await deliver_once(client, settings, rng)
+                    claimed = await deliver_once(client, settings, rng, intakes)
                 except Exception as exc:  # the database may be away for a while; keep trying
                     log.warning("dispatcher_tick_failed", error=type(exc).__name__)
                     claimed = 0

@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.config import Settings
+from app.intakes.delivery import LOOKUP
 from app.regions.config import load_region
 from app.webhooks import dispatcher
 from app.webhooks.models import Delivery, Subscription
@@ -402,7 +403,7 @@ async def test_webhook_fan_out_stays_in_its_region(client, db, settings, receive
 
     rng = random.Random(1)
     async with httpx.AsyncClient(timeout=5) as http:
-        while await dispatcher.deliver_once(http, settings, rng):
+        while await dispatcher.deliver_once(http, settings, rng, LOOKUP):
             pass
     heard_a = receiver.of("a")
     assert heard_a and all(a.verified for a in heard_a)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from app.intakes.delivery import LOOKUP
 from app.webhooks import destination, dispatcher
 from app.webhooks.address_policy import check_host, odd_ipv4_form, refusal
 from app.webhooks.models import DeliveryAttempt, Subscription
@@ -159,7 +160,7 @@ async def test_change_refuses_internal_address_and_a_name_resolving_to_one(clien
 
 async def _deliver(settings) -> None:
     async with httpx.AsyncClient(timeout=5) as http:
-        while await dispatcher.deliver_once(http, settings, random.Random(1)):
+        while await dispatcher.deliver_once(http, settings, random.Random(1), LOOKUP):
             pass
 
 
@@ -320,7 +321,7 @@ async def test_review_addresses_refused_at_delivery(address: str, why: str, clie
         return httpx.Response(200)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(anything)) as http:
-        assert await dispatcher.deliver_once(http, settings, random.Random(1))
+        assert await dispatcher.deliver_once(http, settings, random.Random(1), LOOKUP)
     assert contacted == []
     (attempt,) = (await db.scalars(select(DeliveryAttempt))).all()
     assert attempt.status_code is None and attempt.response_excerpt is None
@@ -374,7 +375,7 @@ async def _deliver_recording(settings) -> list[httpx.Request]:
         return httpx.Response(200)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(anything)) as http:
-        assert await dispatcher.deliver_once(http, settings, random.Random(1))
+        assert await dispatcher.deliver_once(http, settings, random.Random(1), LOOKUP)
     return contacted
 
 

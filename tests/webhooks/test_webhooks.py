@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock
+from app.intakes.delivery import LOOKUP
 from app.webhooks import dispatcher
 from app.webhooks.models import Delivery, Event
 from tests.intakes.test_lifecycle import act, now_iso
@@ -70,7 +71,7 @@ async def drain(settings, rounds: int = 12) -> None:
     rng = random.Random(7)
     async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as http:
         for _ in range(rounds):
-            while await dispatcher.deliver_once(http, settings, rng):
+            while await dispatcher.deliver_once(http, settings, rng, LOOKUP):
                 pass
             clock.advance(timedelta(hours=11))
 
