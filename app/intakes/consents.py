@@ -26,9 +26,10 @@ from app.handoffs.lifecycle import RevokeReason
 from app.http.problems import Problem, conflict, invalid, not_found, not_in_future
 from app.intakes import workflow
 from app.intakes.events import ClosedData, ConsentWithdrawnData, LegalBasisData
-from app.intakes.lifecycle import CloseReason, Status, Step
+from app.intakes.lifecycle import Status, Step
 from app.intakes.service import IntakeBundle, thin_data
 from app.regions.config import RegionConfig
+from app.vocab import CloseReason
 from app.webhooks.outbox import emit
 
 

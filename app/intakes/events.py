@@ -23,8 +23,8 @@ from app.consent.rules import ConsentScope, LegalBasis, LegalBasisStatus
 from app.deadlines.policy import DeadlinePhase, DeadlineState
 from app.handoffs.lifecycle import EndReason, RevokeReason
 from app.http.schemas import OutModel, UtcDateTime
-from app.intakes.lifecycle import CloseReason, IntakeStatus
-from app.vocab import EventType
+from app.intakes.lifecycle import IntakeStatus
+from app.vocab import CloseReason, EventType
 from app.webhooks.events import EndpointDisabledData, EventModel
 
 __all__ = ["EVENT_DATA", "EndpointDisabledData", "EventDeadline", "EventModel", "IntakeEventData"]

@@ -22,7 +22,7 @@ from app.handoffs.models import Handoff
 from app.http.problems import Problem, conflict, invalid
 from app.http.problems import not_in_future as _not_future
 from app.intakes.events import ClosedData, ContactedData, HandoffRevokedData, IntakeEventData, MergedData
-from app.intakes.lifecycle import CloseReason, IllegalTransition, Status, Step, derive_status, next_status
+from app.intakes.lifecycle import IllegalTransition, Status, Step, derive_status, next_status
 from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import (
     IntakeBundle,
@@ -39,6 +39,7 @@ from app.routing.models import Programme
 from app.routing.router import Router
 from app.routing.router import recommend as route
 from app.routing.vulnerability import vulnerability
+from app.vocab import CloseReason
 from app.webhooks.outbox import emit
 
 
