@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.db import session_factory
-from app.deadlines import monitor
 from app.intakes.events import EVENT_DATA, EventModel, IntakeEventData
+from app.jobs import monitor
 from app.vocab import EventType
 from app.webhooks.models import Event
 from tests.intakes.test_lifecycle import act, now_iso
