@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from app.cases.vocab import InvolvementRole, InvolvementSource, TimelineType
-from app.http.schemas import ActorOut, ApiModel, OutModel, Page
+from app.http.schemas import ActorOut, ApiModel, Name, OutModel, Page
 from app.routing.schemas import ProgrammeReasons
 
 
@@ -19,7 +19,6 @@ def _check_phone(value: str | None) -> str | None:
     return check_phone(value)
 
 
-Name = Field(min_length=1, max_length=200)
 OptionalPhone = Field(default=None, max_length=32)
 OptionalEmail = Field(default=None, max_length=254)
 
@@ -27,7 +26,7 @@ OptionalEmail = Field(default=None, max_length=254)
 class CoordinatorIn(ApiModel):
     """The one person to call: an aanmeldpunt worker, or the coach of a programme taking over."""
 
-    name: str = Name
+    name: Name  # a person's name (app.names), like the woman's
     phone: str | None = OptionalPhone
     email: EmailStr | None = OptionalEmail
     user_id: str | None = Field(
@@ -64,8 +63,9 @@ class ParticipantIn(ApiModel):
 
     role: InvolvementRole
     organisation: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9-]+$")
-    organisation_name: str | None = Field(default=None, min_length=1, max_length=200)
-    professional_name: str | None = Field(default=None, min_length=1, max_length=200)
+    # Names (app.names): no invisible or bidi characters stored or shown.
+    organisation_name: Name | None = None
+    professional_name: Name | None = None
 
     @model_validator(mode="after")
     def _one_organisation(self) -> ParticipantIn:

@@ -115,8 +115,9 @@ class ClientBase(ApiModel):
 class Partner(ApiModel):
     """Her partner, when known (personal data like hers: staff only, erased with the intake)."""
 
-    given_name: str = Field(min_length=1, max_length=200)
-    family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    # Names like hers (app.names): no invisible or bidi characters stored or shown.
+    given_name: Name
+    family_name: Name | None = None
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = Field(default=None, max_length=254)
     involved: bool = Field(description="Whether the partner is involved in the pregnancy or the care of the children.")

@@ -408,3 +408,20 @@ async def test_case_actions_honour_if_match(client, actors) -> None:
         headers={**staff, "If-Match": fresh},
     )
     assert r.status_code == 201 and r.headers["ETag"] != fresh
+
+
+async def test_participant_and_coordinator_names_are_normalised(client, actors) -> None:
+    """Red-team finding: the coordinator's name and a participant's professional and
+    organisation names skipped the name normalisation (app.names): a bidi override or
+    zero-width character was stored as sent."""
+    staff = actors["staff"]
+    base = f"/api/v1/intakes/{await new_case(client, actors)}"
+    participant = {"role": "midwife", "organisationName": "Verlos\u202ekundigen\u200b", "professionalName": "E\u2067ls"}
+    meeting = await act(client, staff, f"{base}/case-meetings", {"at": now_iso(), "participants": [participant]}, 201)
+    stored = meeting["participants"][0]
+    assert (stored["organisationName"], stored["professionalName"]) == ("Verloskundigen", "Els")
+    blank = {**participant, "professionalName": "\u200b"}
+    r = await client.post(f"{base}/case-meetings", json={"at": now_iso(), "participants": [blank]}, headers=staff)
+    assert r.status_code == 400, r.text
+    coordinator = await put(client, staff, f"{base}/coordinator", {"name": "Ka\u202erin\u200b Bakker"})
+    assert coordinator.json()["name"] == "Karin Bakker"

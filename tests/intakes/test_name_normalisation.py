@@ -152,3 +152,19 @@ async def test_the_migration_recomputes_keys_written_before(client, database_url
         assert await conn.fetchval("SELECT family_name_key FROM intakes") == match_key("Jansen") == "jansen"
     finally:
         await conn.close()
+
+
+async def test_the_partners_name_is_normalised_too(client) -> None:
+    """Red-team finding: the partner's names (shown to staff next to hers) skipped the
+    normalisation, so a bidi override or an invisible character was stored as sent."""
+    staff, referrer = await auth_for(client, "staff"), await auth_for(client, "referrer")
+    partner = {"givenName": "You\u202essef\u200b", "familyName": "\u2067Bak\U000e0041kali", "involved": True}
+    made = await client.post("/api/v1/referrals", json=referral(partner=partner), headers=referrer)
+    assert made.status_code == 201, made.text
+    stored = (await client.get(f"/api/v1/intakes/{made.json()['id']}", headers=staff)).json()["partner"]
+    assert (stored["givenName"], stored["familyName"]) == ("Youssef", "Bakkali")
+    invisible = await client.post(
+        "/api/v1/referrals", json=referral(partner={**partner, "givenName": "\u200b\u202e"}), headers=referrer
+    )
+    assert invisible.status_code == 400, invisible.text
+    assert [p["name"] for p in invisible.json()["invalidParams"]] == ["partner.givenName"]
