@@ -12,10 +12,22 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.cases.rules import Actor
 from app.db import Base
 
 
-class CoordinatorAssignment(Base):
+class RecordedBy:
+    """Who recorded the row (client, organisation, user): the case file names them."""
+
+    recorded_by_client: Mapped[str] = mapped_column(String(64))
+    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
+    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
+
+    def recorder(self) -> Actor:
+        return Actor(self.recorded_by_organisation, self.recorded_by_client, self.recorded_by_user)
+
+
+class CoordinatorAssignment(RecordedBy, Base):
     """Append-only history of who coordinates the case; the current one has `until` NULL."""
 
     __tablename__ = "case_coordinators"
@@ -29,9 +41,6 @@ class CoordinatorAssignment(Base):
     organisation: Mapped[str] = mapped_column(String(64))
     since: Mapped[datetime]
     until: Mapped[datetime | None]
-    recorded_by_client: Mapped[str] = mapped_column(String(64))
-    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
-    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         Index("uq_case_coordinators_current", "intake_id", unique=True, postgresql_where=text("until IS NULL")),
@@ -40,7 +49,7 @@ class CoordinatorAssignment(Base):
     )
 
 
-class Involvement(Base):
+class Involvement(RecordedBy, Base):
     """A professional around her, recorded by staff or from a joint intake. Derived ones
     (referrers, handoffs) are not stored: they are read from the referral and the handoffs."""
 
@@ -58,16 +67,13 @@ class Involvement(Base):
     since: Mapped[datetime]
     until: Mapped[datetime | None]
     recorded_at: Mapped[datetime]
-    recorded_by_client: Mapped[str] = mapped_column(String(64))
-    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
-    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
     ended_at: Mapped[datetime | None]
     ended_by_client: Mapped[str | None] = mapped_column(String(64))
     ended_by_organisation: Mapped[str | None] = mapped_column(String(64))
     ended_by_user: Mapped[str | None] = mapped_column(String(200))
 
 
-class CaseMeeting(Base):
+class CaseMeeting(RecordedBy, Base):
     __tablename__ = "case_meetings"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -76,9 +82,6 @@ class CaseMeeting(Base):
     participants: Mapped[list[Any]]  # personal data (names): emptied by retention
     summary: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime]
-    recorded_by_client: Mapped[str] = mapped_column(String(64))
-    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
-    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
 
 
 class Agreement(Base):
@@ -109,19 +112,16 @@ class Agreement(Base):
     )
 
 
-class CaseNote(Base):
+class CaseNote(RecordedBy, Base):
     __tablename__ = "case_notes"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     intake_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("intakes.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
-    recorded_by_client: Mapped[str] = mapped_column(String(64))
-    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
-    recorded_by_user: Mapped[str | None] = mapped_column(String(200))
 
 
-class FactCorrection(Base):
+class FactCorrection(RecordedBy, Base):
     """That staff corrected facts setting the deadlines (PATCH /intakes/{id}), for the case
     file: which facts, the safety concern as it now is, and why. The corrected values themselves
     (a due date) stay on the intake only."""
@@ -134,6 +134,3 @@ class FactCorrection(Base):
     fields: Mapped[list[Any]]  # names only: "pregnancy", "safetyConcern"
     safety_concern: Mapped[bool | None]
     reason: Mapped[str | None] = mapped_column(Text)
-    recorded_by_client: Mapped[str] = mapped_column(String(64))
-    recorded_by_organisation: Mapped[str] = mapped_column(String(64))
-    recorded_by_user: Mapped[str | None] = mapped_column(String(200))

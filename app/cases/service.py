@@ -16,7 +16,15 @@ from app.audit import service as audit
 from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.cases import rules
-from app.cases.models import Agreement, CaseMeeting, CaseNote, CoordinatorAssignment, FactCorrection, Involvement
+from app.cases.models import (
+    Agreement,
+    CaseMeeting,
+    CaseNote,
+    CoordinatorAssignment,
+    FactCorrection,
+    Involvement,
+    RecordedBy,
+)
 from app.cases.schemas import (
     ActorOut,
     AgreementDoneIn,
@@ -55,8 +63,18 @@ def _basis(change: Change) -> str:
     return change.bundle.access_basis() if change.principal.is_staff else change.bundle.decide_basis_for_programme()
 
 
-def actor_of(organisation: str | None, client: str | None, user: str | None) -> ActorOut:
-    return ActorOut(organisation=organisation, client=client, user=user)
+def recorded_by(principal: Principal) -> dict[str, str | None]:
+    """The `RecordedBy` columns of a row the caller records."""
+    return {
+        "recorded_by_client": principal.client_id,
+        "recorded_by_organisation": principal.organisation_code,
+        "recorded_by_user": principal.user,
+    }
+
+
+def actor_out(row: RecordedBy) -> ActorOut:
+    actor = row.recorder()
+    return ActorOut(organisation=actor.organisation, client=actor.client, user=actor.user)
 
 
 # --- coordinator -----------------------------------------------------------------------
@@ -105,9 +123,7 @@ async def set_coordinator(
         user_id=body.user_id,
         organisation=principal.organisation_code,
         since=now,
-        recorded_by_client=principal.client_id,
-        recorded_by_organisation=principal.organisation_code,
-        recorded_by_user=principal.user,
+        **recorded_by(principal),
     )
     db.add(row)
     await db.flush()
@@ -169,9 +185,7 @@ def _involvement_row(
         email=email,
         since=since,
         recorded_at=clock.now(),
-        recorded_by_client=principal.client_id,
-        recorded_by_organisation=principal.organisation_code,
-        recorded_by_user=principal.user,
+        **recorded_by(principal),
     )
 
 
@@ -387,7 +401,7 @@ def meeting_out(m: CaseMeeting, agreements: Sequence[Agreement]) -> CaseMeetingO
         summary=m.summary,
         agreements=[agreement_out(a) for a in agreements],
         recorded_at=m.recorded_at,
-        recorded_by=actor_of(m.recorded_by_organisation, m.recorded_by_client, m.recorded_by_user),
+        recorded_by=actor_out(m),
     )
 
 
@@ -421,9 +435,7 @@ async def record_meeting(
         ],
         summary=body.summary,
         recorded_at=now,
-        recorded_by_client=principal.client_id,
-        recorded_by_organisation=principal.organisation_code,
-        recorded_by_user=principal.user,
+        **recorded_by(principal),
     )
     db.add(meeting)
     await db.flush()
@@ -519,9 +531,7 @@ async def add_note(
         intake_id=intake_id,
         text=text,
         recorded_at=clock.now(),
-        recorded_by_client=principal.client_id,
-        recorded_by_organisation=principal.organisation_code,
-        recorded_by_user=principal.user,
+        **recorded_by(principal),
     )
     db.add(row)
     await db.flush()
@@ -532,7 +542,7 @@ async def add_note(
         id=row.id,
         text=row.text,
         recorded_at=row.recorded_at,
-        recorded_by=actor_of(row.recorded_by_organisation, row.recorded_by_client, row.recorded_by_user),
+        recorded_by=actor_out(row),
     )
     return bundle, out
 
@@ -559,9 +569,7 @@ async def record_fact_correction(
             fields=list(fields),
             safety_concern=bundle.intake.safety_concern,
             reason=reason,
-            recorded_by_client=principal.client_id,
-            recorded_by_organisation=principal.organisation_code,
-            recorded_by_user=principal.user,
+            **recorded_by(principal),
         )
     )
     await db.flush()

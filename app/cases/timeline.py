@@ -275,7 +275,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
             _entry(
                 co.since,
                 TimelineType.COORDINATOR_CHANGED,
-                Actor(co.recorded_by_organisation, co.recorded_by_client, co.recorded_by_user),
+                co.recorder(),
                 f"Coordinator: {co.name} ({co.organisation})",
                 {
                     "name": co.name,
@@ -300,7 +300,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
             _entry(
                 inv.recorded_at,
                 TimelineType.INVOLVEMENT_ADDED,
-                Actor(inv.recorded_by_organisation, inv.recorded_by_client, inv.recorded_by_user),
+                inv.recorder(),
                 f"Involved: {inv.role} ({inv.organisation_name or inv.organisation})",
                 {**who, "since": _z(inv.since)},
                 inv.id,
@@ -323,7 +323,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
             _entry(
                 m.at,
                 TimelineType.CASE_MEETING,
-                Actor(m.recorded_by_organisation, m.recorded_by_client, m.recorded_by_user),
+                m.recorder(),
                 f"Case meeting with {len(m.participants)} participants, {len(own)} agreements",
                 {
                     "caseMeetingId": str(m.id),
@@ -354,7 +354,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
             _entry(
                 n.recorded_at,
                 TimelineType.NOTE,
-                Actor(n.recorded_by_organisation, n.recorded_by_client, n.recorded_by_user),
+                n.recorder(),
                 "Note",
                 {"text": n.text},
                 n.id,
@@ -377,7 +377,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
             _entry(
                 fix.at,
                 TimelineType.FACTS_CORRECTED,
-                Actor(fix.recorded_by_organisation, fix.recorded_by_client, fix.recorded_by_user),
+                fix.recorder(),
                 f"Facts corrected: {', '.join(str(f) for f in fix.fields)}",
                 {"fields": fix.fields, "safetyConcern": fix.safety_concern, "reason": fix.reason},
                 fix.id,
