@@ -137,13 +137,14 @@ async def record_admin_change(
 
 
 def jsonable(value: Any) -> Any:
-    """Values of a change as JSON keeps them (datetimes and UUIDs as text)."""
+    """Values of a change as JSON keeps them (UUIDs as text, datetimes in the one wire format,
+    UTC with `Z`, as every other moment the API answers)."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime):
-        return value.isoformat()
+        return clock.iso_z(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

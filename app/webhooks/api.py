@@ -472,7 +472,7 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
         AdminAction.SUBSCRIPTION_REPLAY_QUEUED,
         f"webhook subscription {sub.id}",
         [
-            {"path": "since", "from": None, "to": body.since.isoformat()},
+            {"path": "since", "from": None, "to": body.since},
             {"path": "queued", "from": None, "to": len(rows)},
         ],
     )

@@ -5,7 +5,7 @@ readable by the region's admins; names normalised before they are stored and mat
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -133,8 +133,12 @@ async def test_admin_changes_are_in_the_durable_trail(client, db) -> None:
     sub_id = sub.json()["id"]
     await client.patch(f"/api/v1/webhook-subscriptions/{sub_id}", json={"enabled": False}, headers=admin)
     await client.post(f"/api/v1/webhook-subscriptions/{sub_id}/rotate-secret", headers=admin)
+    # A moment sent with an offset is still written on the wire in UTC with `Z` (the one format).
+    since = clock.now().replace(microsecond=0) - timedelta(hours=1)
     await client.post(
-        f"/api/v1/webhook-subscriptions/{sub_id}/replay", json={"since": clock.now().isoformat()}, headers=admin
+        f"/api/v1/webhook-subscriptions/{sub_id}/replay",
+        json={"since": since.astimezone(timezone(timedelta(hours=2))).isoformat()},
+        headers=admin,
     )
     await client.delete(f"/api/v1/webhook-subscriptions/{sub_id}", headers=admin)
 
@@ -171,6 +175,8 @@ async def test_admin_changes_are_in_the_durable_trail(client, db) -> None:
     assert rest.json()["nextCursor"] is None
     change = next(i for i in rest.json()["items"] if i["action"] == "programme.changed")["changes"][0]
     assert change == {"path": "acceptingClients", "from": True, "to": False}
+    replayed = next(i for i in page["items"] if i["action"] == "webhook_subscription.replay_queued")["changes"][0]
+    assert replayed == {"path": "since", "from": None, "to": clock.iso_z(since)}
 
     # Another region's admin sees none of it; staff may not read it at all.
     other_id, other_secret = await make_client("aanmeldpunt-utrecht", "aanmeldpunt", ["admin"], region="utrecht")
