@@ -11,8 +11,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import models_json_schema
 
 from app.config import API_VERSION
+from app.intakes.events import EVENT_DATA
 
 PREFIX = "/api/v1"
 
@@ -127,7 +129,68 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas.pop(name, None)
     _move_request_defaults(schemas)
     add_token_endpoint(doc)
+    add_webhooks(doc)
     return _collapse_nullable(doc)
+
+
+SIGNATURE_HEADERS = [
+    {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "The event id, the same on every retry: drop duplicates on it."},
+    {"name": "webhook-timestamp", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "Unix seconds of this attempt."},
+    {"name": "webhook-signature", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "`v1,<base64 HMAC-SHA256>` per Standard Webhooks; two, space-separated, while a secret rotates."},
+]  # fmt: skip
+
+
+def add_webhooks(doc: dict[str, Any]) -> None:
+    """What a subscriber receives, one entry per event type (OpenAPI 3.1 `webhooks`), built from
+    the same models the events are made with (app.intakes.events), so generated clients get
+    each event's `data` typed. `url` is added per receiver at delivery (docs/webhooks.md)."""
+    schemas = doc["components"]["schemas"]
+    models = sorted({model for shapes in EVENT_DATA.values() for model in shapes}, key=lambda m: m.__name__)
+    _, found = models_json_schema(
+        [(model, "serialization") for model in models], ref_template="#/components/schemas/{model}", by_alias=True
+    )
+    for name, schema in found.get("$defs", {}).items():
+        if "intakeId" in schema.get("properties", {}):
+            schema["properties"]["url"] = {
+                "type": "string",
+                "format": "uri",
+                "description": "Where to fetch the details with your own token (your referral view as a referrer).",
+            }
+            schema["required"] = [*schema.get("required", []), "url"]
+        schemas.setdefault(name, schema)
+    webhooks = doc.setdefault("webhooks", {})
+    for event_type, shapes in EVENT_DATA.items():
+        refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in shapes]
+        name = "".join(part.capitalize() for part in event_type.value.replace(".", "_").split("_"))
+        webhooks[event_type.value] = {
+            "post": {
+                "operationId": f"on{name}",
+                "summary": f"`{event_type.value}` (docs/webhooks.md says when)",
+                "parameters": SIGNATURE_HEADERS,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["type", "timestamp", "data"],
+                                "properties": {
+                                    "type": {"type": "string", "enum": [event_type.value]},
+                                    "timestamp": {"type": "string", "format": "date-time"},
+                                    "data": refs[0] if len(refs) == 1 else {"oneOf": refs},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "2XX": {"description": "Received: any 2xx counts as delivered; anything else is retried."}
+                },
+            }
+        }
 
 
 def add_token_endpoint(doc: dict[str, Any]) -> None:

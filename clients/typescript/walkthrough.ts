@@ -2,7 +2,7 @@
 // openapi-typescript's default options. `make contract-ts` generates the types (and
 // generated/examples.ts from docs/example-*.json) and type-checks this file with tsc.
 import createClient from "openapi-fetch";
-import type { components, paths } from "./generated/api";
+import type { components, paths, webhooks } from "./generated/api";
 import { referralExample, selfRegistrationExample } from "./generated/examples";
 
 type Schemas = components["schemas"];
@@ -74,4 +74,18 @@ export async function walkThrough(base: string, admin: { id: string; secret: str
     body: { at: now },
   });
   return { secret, reference, first };
+}
+
+// 7. a receiver of webhooks: each event type's body is typed from the document's `webhooks`
+type Delivery<T extends keyof webhooks> = webhooks[T]["post"]["requestBody"]["content"]["application/json"];
+
+export function onHandoffOffered(body: Delivery<"handoff.offered">): string {
+  const { handoffId, programme, url, deadlines } = body.data;
+  const due: string | undefined = deadlines[0]?.dueAt;
+  return `${handoffId} ${programme ?? "-"} ${url} ${due ?? ""}`;
+}
+
+export function onIntakeClosed(body: Delivery<"intake.closed">): string {
+  // a duplicate's close names the intake it was merged into
+  return "mergedInto" in body.data ? `merged into ${body.data.mergedInto}` : body.data.closeReason;
 }

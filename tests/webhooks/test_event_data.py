@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,13 +203,29 @@ async def test_every_event_of_a_case_fits_its_model_and_holds_no_personal_data(
         text = json.dumps(data)
         assert not any(p in text for p in PERSONAL + FREE_TEXT), (event_type, text)
 
-    # What the aanmeldpunt receives is that data plus the URL to fetch the intake with.
+    # What the aanmeldpunt receives is that data plus the URL to fetch the intake with, and the
+    # whole body is what the OpenAPI document's `webhooks` entry of its type says.
     hub = [a for a in receiver.of("hub") if a.answered == 200]
     assert {a.body["type"] for a in hub} == set(EventType)
+    documented = _webhook_validators()
     for arrival in hub:
+        errors = [e.message for e in documented[arrival.body["type"]].iter_errors(arrival.body)]
+        assert not errors, (arrival.body["type"], errors)
         data = dict(arrival.body["data"])
         if arrival.body["type"] != EventType.ENDPOINT_DISABLED:
             assert data.pop("url").startswith("http://testserver/api/v1/intakes/")
         typed(arrival.body["type"], data)
         assert arrival.body["timestamp"].endswith("Z")
         assert not any(p in arrival.raw.decode() for p in PERSONAL + FREE_TEXT), arrival.raw
+
+
+def _webhook_validators() -> dict[str, Any]:
+    """A JSON Schema validator per event type, from the committed OpenAPI document's `webhooks`."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    doc = json.loads(Path("openapi/openapi.json").read_text())
+    registry = Registry().with_resource("urn:doc", DRAFT202012.create_resource(doc))
+    pointer = "urn:doc#/webhooks/{}/post/requestBody/content/application~1json/schema"
+    return {t: Draft202012Validator({"$ref": pointer.format(t)}, registry=registry) for t in doc["webhooks"]}
