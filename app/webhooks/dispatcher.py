@@ -42,6 +42,8 @@ log = structlog.get_logger("app.webhooks")
 RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 DISABLE_AFTER = timedelta(days=5)
 EXCERPT = 200
+# At most this much of an answer is read (an excerpt of EXCERPT characters, UTF-8).
+EXCERPT_BYTES = 4 * EXCERPT
 
 _CLAIM = text(
     """
@@ -247,18 +249,41 @@ async def post(client: httpx.AsyncClient, job: Job, settings: Settings) -> Outco
         "host": target.host_header,
         "content-type": "application/json",
         "user-agent": "centraal-aanmeldpunt-webhooks/1",
+        "accept-encoding": "identity",  # the excerpt is read raw: no compressed answer to inflate
         "webhook-id": str(job.event_id),
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(job.secrets, str(job.event_id), timestamp, job.body),
     }
     # Connect to the checked address; Host and the TLS server name stay the URL's host name.
     extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+    request = client.build_request("POST", target.url, content=job.body, headers=headers, extensions=extensions)
+    # One deadline for the whole answer: httpx's timeout is per read, so a receiver dripping a
+    # byte at a time (or sending without end) would hold the delivery, and with it the batch.
+    deadline = asyncio.get_running_loop().time() + settings.webhook_timeout_seconds
     try:
-        response = await client.post(target.url, content=job.body, headers=headers, extensions=extensions)
-        excerpt = response.text[:EXCERPT] if response.content else None
-        return Outcome(response.status_code, _ms(started), excerpt, None, response.headers.get("retry-after"))
+        async with asyncio.timeout_at(deadline):
+            response = await client.send(request, stream=True)
+    except TimeoutError:
+        return Outcome(None, _ms(started), None, "Timeout", None)
     except httpx.HTTPError as exc:
         return Outcome(None, _ms(started), None, type(exc).__name__, None)
+    raw = b""
+    try:
+        # Only the excerpt is kept, so only that much is read; the status already counts.
+        async with asyncio.timeout_at(deadline):
+            if response.is_stream_consumed:  # a transport that answered with the whole body
+                raw = response.content[:EXCERPT_BYTES]
+            else:
+                async for chunk in response.aiter_raw():
+                    raw += chunk
+                    if len(raw) >= EXCERPT_BYTES:
+                        break
+    except (TimeoutError, httpx.HTTPError):
+        pass
+    finally:
+        await response.aclose()
+    excerpt = raw.decode(response.encoding or "utf-8", errors="replace")[:EXCERPT] or None
+    return Outcome(response.status_code, _ms(started), excerpt, None, response.headers.get("retry-after"))
 
 
 def _ms(started: float) -> int:
