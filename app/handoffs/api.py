@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.deps import StaffWriter, require
 from app.auth.principal import Principal
 from app.db import Db
-from app.handoffs import service
 from app.handoffs.lifecycle import HandoffStep
 from app.handoffs.models import Handoff
 from app.handoffs.schemas import DeclineIn, EndIn, HandoffOut, MomentIn, OfferIn, handoff_out
 from app.http.headers import IfMatch
 from app.http.openapi_docs import ACTION, READ
+from app.intakes import handoffs as steps
 from app.intakes.service import organisation_codes
 from app.regions.tenancy import caller_region
 
@@ -60,7 +60,7 @@ async def offer_handoff(
     body: Annotated[OfferIn, Body(default_factory=OfferIn)],
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    handoff = await service.offer(
+    handoff = await steps.offer(
         db,
         principal,
         intake_id,
@@ -74,12 +74,12 @@ async def offer_handoff(
 
 @router.get("/handoffs/{id}", response_model=HandoffOut, responses=READ, summary="A handoff offered to you")
 async def get_handoff(handoff_id: HandoffId, principal: Programme, db: Db) -> JSONResponse:
-    return await handoff_response(db, await service.read_handoff(db, principal, handoff_id), principal)
+    return await handoff_response(db, await steps.read_handoff(db, principal, handoff_id), principal)
 
 
 @router.post("/handoffs/{id}/accept", response_model=HandoffOut, responses=ACTION, summary="Accept the handoff")
 async def accept(handoff_id: HandoffId, principal: Programme, db: Db) -> JSONResponse:
-    return await handoff_response(db, await service.step(db, principal, handoff_id, HandoffStep.ACCEPT), principal)
+    return await handoff_response(db, await steps.step(db, principal, handoff_id, HandoffStep.ACCEPT), principal)
 
 
 @router.post(
@@ -89,7 +89,7 @@ async def accept(handoff_id: HandoffId, principal: Programme, db: Db) -> JSONRes
     summary="Decline; other programmes' handoffs go on, with none live the intake returns to the aanmeldpunt",
 )
 async def decline(handoff_id: HandoffId, body: DeclineIn, principal: Programme, db: Db) -> JSONResponse:
-    handoff = await service.step(db, principal, handoff_id, HandoffStep.DECLINE, reason=body.reason)
+    handoff = await steps.step(db, principal, handoff_id, HandoffStep.DECLINE, reason=body.reason)
     return await handoff_response(db, handoff, principal)
 
 
@@ -100,7 +100,7 @@ async def decline(handoff_id: HandoffId, body: DeclineIn, principal: Programme, 
     summary="Report the first contact (event handoff.first_contact)",
 )
 async def first_contact(handoff_id: HandoffId, body: MomentIn, principal: Programme, db: Db) -> JSONResponse:
-    handoff = await service.step(db, principal, handoff_id, HandoffStep.FIRST_CONTACT, at=body.at)
+    handoff = await steps.step(db, principal, handoff_id, HandoffStep.FIRST_CONTACT, at=body.at)
     return await handoff_response(db, handoff, principal)
 
 
@@ -111,7 +111,7 @@ async def first_contact(handoff_id: HandoffId, body: MomentIn, principal: Progra
     summary="Report that support has started (after the first contact)",
 )
 async def support_started(handoff_id: HandoffId, body: MomentIn, principal: Programme, db: Db) -> JSONResponse:
-    handoff = await service.step(db, principal, handoff_id, HandoffStep.SUPPORT_STARTED, at=body.at)
+    handoff = await steps.step(db, principal, handoff_id, HandoffStep.SUPPORT_STARTED, at=body.at)
     return await handoff_response(db, handoff, principal)
 
 
@@ -122,7 +122,7 @@ async def support_started(handoff_id: HandoffId, body: MomentIn, principal: Prog
     summary="End the support (event handoff.ended); your read access ends with it",
 )
 async def end_handoff(handoff_id: HandoffId, body: EndIn, principal: Programme, db: Db) -> JSONResponse:
-    handoff = await service.step(
+    handoff = await steps.step(
         db, principal, handoff_id, HandoffStep.END, at=body.at, end_reason=body.reason, note=body.note
     )
     return await handoff_response(db, handoff, principal)

@@ -302,8 +302,8 @@ async def revoke_live_handoffs(change: Change, reason: RevokeReason) -> list[Han
     """End live handoffs at once, as the handoffs' machine decides for this reason (consent
     withdrawn: all; intake closed: those not started), and set the intake's status from what
     is left. The organisation's read access ends with it; each hears `handoff.revoked` once.
-    (Here, not in app.handoffs.service: closing, merging and consent withdrawal are intake
-    actions, and the intakes package depends only on the handoffs' pure core.)"""
+    (Closing, merging and consent withdrawal call it; the handoff's own steps are in
+    app.intakes.handoffs.)"""
     now = clock.now()
     revoked = [h for h in change.bundle.handoffs if revocable(h.status, reason)]
     for handoff in revoked:

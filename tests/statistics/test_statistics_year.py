@@ -20,9 +20,8 @@ from app import clock
 from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.db import session_factory
-from app.handoffs import service as handoffs
 from app.handoffs.lifecycle import HandoffStep
-from app.intakes import service, workflow
+from app.intakes import handoffs, service, workflow
 from app.intakes.schemas import ReferralIn, SelfRegistrationIn
 from app.jobs import retention
 from app.regions.config import load_region

@@ -1,7 +1,8 @@
 """Handoffs: offer an intake to a programme, and each step of that one handoff. Each loads the
 intake under its row lock, asks the pure machine (app.handoffs.lifecycle), changes the
 handoff, derives the intake's status from all its handoffs, and writes the event and the
-audit row in the same transaction (app.intakes.workflow.Change)."""
+audit row in the same transaction (app.intakes.workflow.Change). Intake changes, so here:
+the handoffs package (machine, tables, schemas) sits below intakes; its routes above."""
 
 from __future__ import annotations
 
