@@ -392,7 +392,7 @@ def create_app() -> FastAPI:
             processing = decide(consents, Action.PROCESS, body.legal_basis)
             await audit(conn, who, "create", [(intake_id, processing.basis if processing else "none")])
             feedback = bool(decide(consents, Action.REFERRER_FEEDBACK, body.legal_basis))
-            # The referrer's view (app.intakes.referrer_view): every field always present.
+            # The referrer's view (app.cases.referrer_view): every field always present.
             dates = ("contactedAt", "assessedAt", "routedAt", "handedOffAt", "firstContactAt", "supportStartedAt")
             view: dict[str, Any] = {
                 "id": intake_id,

@@ -17,12 +17,10 @@ from app.auth.principal import Principal
 from app.cases import service, timeline
 from app.cases.schemas import (
     AgreementDoneIn,
-    AgreementOut,
     CaseMeetingIn,
     CaseMeetingOut,
     CaseMeetingPage,
     CoordinatorIn,
-    CoordinatorOut,
     InvolvementEndIn,
     InvolvementIn,
     InvolvementOut,
@@ -38,6 +36,7 @@ from app.http.openapi_docs import ACTION, LIST, problems
 from app.http.pagination import PageParams
 from app.intakes.api import etag
 from app.intakes.models import Intake
+from app.intakes.schemas import AgreementOut, CoordinatorOut
 
 router = APIRouter(tags=["Casus"])
 IntakeId = Annotated[uuid.UUID, Path(alias="id", description="Intake id (UUID)")]

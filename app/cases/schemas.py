@@ -9,15 +9,8 @@ from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, field_validator
 
 from app.cases.vocab import InvolvementRole, InvolvementSource, TimelineType
 from app.http.schemas import ActorOut, ApiModel, Name, OutModel, Page
+from app.intakes.schemas import AgreementOut, check_phone
 from app.routing.schemas import ProgrammeReasons
-
-
-def _check_phone(value: str | None) -> str | None:
-    # Imported here: app.intakes.schemas shows this package's models on the intake.
-    from app.intakes.schemas import check_phone
-
-    return check_phone(value)
-
 
 OptionalPhone = Field(default=None, max_length=32)
 OptionalEmail = Field(default=None, max_length=254)
@@ -36,25 +29,7 @@ class CoordinatorIn(ApiModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        return _check_phone(value)
-
-
-class CoordinatorOut(OutModel):
-    name: str
-    phone: str | None = None
-    email: str | None = None
-    user_id: str | None = None
-    organisation: str
-    since: datetime
-
-
-class AgreementOut(OutModel):
-    id: uuid.UUID
-    meeting_id: uuid.UUID
-    what: str
-    owner: str
-    due_date: date
-    done_at: datetime | None = None
+        return check_phone(value)
 
 
 class ParticipantIn(ApiModel):
@@ -89,7 +64,7 @@ class InvolvementIn(ParticipantIn):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        return _check_phone(value)
+        return check_phone(value)
 
 
 class InvolvementEndIn(ApiModel):

@@ -28,11 +28,9 @@ from app.cases.models import (
 from app.cases.schemas import (
     ActorOut,
     AgreementDoneIn,
-    AgreementOut,
     CaseMeetingIn,
     CaseMeetingOut,
     CoordinatorIn,
-    CoordinatorOut,
     InvolvementIn,
     InvolvementOut,
     NoteOut,
@@ -44,6 +42,7 @@ from app.http.problems import conflict, invalid, not_found
 from app.http.problems import not_in_future as _not_future
 from app.intakes.events import AgreementData, CaseMeetingData, CoordinatorChangedData, InvolvementData, NoteData
 from app.intakes.models import Intake
+from app.intakes.schemas import AgreementOut, CoordinatorOut
 from app.intakes.service import IntakeBundle, visible_bundle
 from app.intakes.workflow import Change, check_if_match
 from app.routing.models import Programme

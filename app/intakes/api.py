@@ -18,6 +18,7 @@ from app.auth.deps import Staff, require
 from app.auth.principal import Principal
 from app.cases import service as cases
 from app.cases.models import Agreement, CoordinatorAssignment
+from app.cases.referrer_view import ReferralPage, ReferralView, referrer_view, referrer_views
 from app.db import Db
 from app.http.headers import IdempotencyKey
 from app.http.idempotency import Idempotency
@@ -30,7 +31,6 @@ from app.intakes import self_registration, service
 from app.intakes.lifecycle import IntakeStatus
 from app.intakes.models import Intake
 from app.intakes.programme_view import ProgrammeIntakeView, programme_view
-from app.intakes.referrer_view import ReferralPage, ReferralView, referrer_view, referrer_views
 from app.intakes.schemas import (
     IntakePage,
     IntakeSummary,

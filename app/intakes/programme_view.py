@@ -22,13 +22,12 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from app import clock
-from app.cases.schemas import CoordinatorOut
 from app.consent.rules import LegalBasis
 from app.deadlines.policy import days_pregnant_fmt
 from app.handoffs.lifecycle import HandoffState
 from app.handoffs.models import Handoff
 from app.http.schemas import OutModel
-from app.intakes.schemas import ConcernOut, PregnancyOut
+from app.intakes.schemas import ConcernOut, CoordinatorOut, PregnancyOut
 from app.intakes.service import IntakeBundle, concern_list
 from app.intakes.vocab import ContactPreference
 from app.vocab import VulnerabilityLevel

@@ -13,7 +13,6 @@ from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
 from app import clock
-from app.cases.schemas import AgreementOut, CoordinatorOut
 from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
 from app.deadlines.policy import DeadlinePhase, DeadlineState
 from app.handoffs.schemas import HandoffOut
@@ -304,6 +303,25 @@ class RoutingOut(OutModel):
     recommended_by: str | None = None
     decision: RoutingDecisionOut | None = None
     close_note: str | None = None
+
+
+# The intake's case as the intake shows it (app.cases builds on intakes and fills these).
+class CoordinatorOut(OutModel):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+    organisation: str
+    since: datetime
+
+
+class AgreementOut(OutModel):
+    id: uuid.UUID
+    meeting_id: uuid.UUID
+    what: str
+    owner: str
+    due_date: date
+    done_at: datetime | None = None
 
 
 class IntakeView(OutModel):

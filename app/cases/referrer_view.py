@@ -10,7 +10,8 @@ its own id, reference and moment of receipt, so its referrer follows the woman's
 rather than reading `duplicate`.
 
 Built in batches (one query per kind of record for a whole page), so a list costs the same
-few queries as a single read."""
+few queries as a single read. Here, in the case package above intakes, because the view
+shows the case her referral became (a merged one's, its coordinator as contact person)."""
 
 from __future__ import annotations
 
