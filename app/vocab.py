@@ -4,6 +4,7 @@ from app). A vocabulary that one capability owns lives in that capability instea
 - intake status, lifecycle step: `app.intakes.lifecycle`
 - contact channel, contact preference, visit location: `app.intakes.vocab`
 - handoff state: `app.handoffs.states`
+- involvement source, case timeline entry type: `app.cases.vocab`
 - consent scope, consent method, legal basis: `app.consent.rules`
 - deadline phase and state: `app.deadlines.policy`; deadline situation: `app.regions.config`
 
@@ -132,3 +133,18 @@ class CloseReason(StrEnum):
     REFERRED_ELSEWHERE = "referred_elsewhere"
     CONSENT_WITHDRAWN = "consent_withdrawn"  # set by withdrawing consent, not by staff closing
     DUPLICATE = "duplicate"  # set by merging, not by staff closing
+
+
+# Who a professional involved in the case is (the case, and its webhook events).
+class InvolvementRole(StrEnum):
+    MIDWIFE = "midwife"
+    GP = "gp"
+    GYNAECOLOGIST = "gynaecologist"
+    JGZ = "jgz"
+    KRAAMZORG = "kraamzorg"
+    WIJKTEAM = "wijkteam"
+    GGZ = "ggz"
+    VEILIG_THUIS = "veilig_thuis"
+    BUDDY = "buddy"
+    PROGRAMME = "programme"
+    OTHER = "other"

@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 from app.cases.vocab import (
     HANDOFF_TYPES,
     PROGRAMME_SHARED_TYPES,
-    InvolvementRole,
     InvolvementSource,
     TimelineType,
 )
 from app.handoffs.states import LIVE, HandoffState
+from app.vocab import InvolvementRole
 
 T = TypeVar("T")
 

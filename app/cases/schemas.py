@@ -7,10 +7,11 @@ from datetime import date, datetime
 
 from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from app.cases.vocab import InvolvementRole, InvolvementSource, TimelineType
+from app.cases.vocab import InvolvementSource, TimelineType
 from app.http.schemas import ActorOut, ApiModel, Name, OutModel, Page
 from app.intakes.schemas import AgreementOut, check_phone
 from app.routing.schemas import ProgrammeReasons
+from app.vocab import InvolvementRole
 
 OptionalPhone = Field(default=None, max_length=32)
 OptionalEmail = Field(default=None, max_length=254)

@@ -37,7 +37,7 @@ from app.cases.schemas import (
     ParticipantIn,
     ParticipantOut,
 )
-from app.cases.vocab import InvolvementRole, InvolvementSource
+from app.cases.vocab import InvolvementSource
 from app.http.problems import conflict, invalid, not_found
 from app.http.problems import not_in_future as _not_future
 from app.intakes.events import AgreementData, CaseMeetingData, CoordinatorChangedData, InvolvementData, NoteData
@@ -46,6 +46,7 @@ from app.intakes.schemas import AgreementOut, CoordinatorOut
 from app.intakes.service import IntakeBundle, visible_bundle
 from app.intakes.workflow import Change, check_if_match
 from app.routing.models import Programme
+from app.vocab import InvolvementRole
 
 
 async def open_case(db: AsyncSession, principal: Principal, intake_id: uuid.UUID, if_match: str | None) -> Change:

@@ -6,20 +6,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class InvolvementRole(StrEnum):
-    MIDWIFE = "midwife"
-    GP = "gp"
-    GYNAECOLOGIST = "gynaecologist"
-    JGZ = "jgz"
-    KRAAMZORG = "kraamzorg"
-    WIJKTEAM = "wijkteam"
-    GGZ = "ggz"
-    VEILIG_THUIS = "veilig_thuis"
-    BUDDY = "buddy"
-    PROGRAMME = "programme"
-    OTHER = "other"
-
-
 class InvolvementSource(StrEnum):
     """Where an involvement comes from: derived (`referral`, `handoff`) or recorded
     (`assessment`: a joint intake's participants; `staff`: by hand)."""

@@ -18,13 +18,12 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from app.cases.vocab import InvolvementRole
 from app.consent.rules import ConsentScope, LegalBasis, LegalBasisStatus
 from app.deadlines.policy import DeadlinePhase, DeadlineState
 from app.handoffs.lifecycle import EndReason, RevokeReason
 from app.http.schemas import OutModel, UtcDateTime
 from app.intakes.lifecycle import IntakeStatus
-from app.vocab import CloseReason, EventType
+from app.vocab import CloseReason, EventType, InvolvementRole
 from app.webhooks.events import EndpointDisabledData, EventModel
 
 __all__ = ["EVENT_DATA", "EndpointDisabledData", "EventDeadline", "EventModel", "IntakeEventData"]

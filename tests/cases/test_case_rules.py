@@ -9,7 +9,8 @@ import pytest
 
 from app.cases import rules
 from app.cases.rules import Actor, CoordinatorRight, Entry, HandoffFacts, ReferrerFacts
-from app.cases.vocab import InvolvementRole, InvolvementSource, TimelineType
+from app.cases.vocab import InvolvementSource, TimelineType
+from app.vocab import InvolvementRole
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 ORG, OTHER = uuid.uuid4(), uuid.uuid4()
