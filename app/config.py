@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     environment: Environment = Field(
         default=Environment.development,
         description=(
-            "`production`: the service refuses to start without AUDIT_KEYS/AUDIT_KEY_FILE and "
-            "ENCRYPTION_KEYS/ENCRYPTION_KEY_FILE; `development`: missing keys are generated into DATA_DIR. "
+            "`production`: the service refuses to start without DATABASE_URL (no embedded PostgreSQL), "
+            "AUDIT_KEYS/AUDIT_KEY_FILE and ENCRYPTION_KEYS/ENCRYPTION_KEY_FILE; "
+            "`development`: missing keys are generated into DATA_DIR. "
             "The container image sets `production`."
         ),
     )
@@ -215,6 +216,10 @@ class Settings(BaseSettings):
         if self.environment != Environment.production:
             return []
         problems = []
+        if not self.database_url:
+            # Else `serve`/`worker`/`migrate` start the embedded server, which trusts every local
+            # connection and keeps the data on the container's own volume.
+            problems.append("DATABASE_URL must be set (the embedded PostgreSQL is for development)")
         if not _set(self.audit_keys) and not self.audit_key_file:
             problems.append("AUDIT_KEYS or AUDIT_KEY_FILE must be set (aanmeldpunt audit generate-key)")
         if not _set(self.encryption_keys) and not self.encryption_key_file:

@@ -31,16 +31,26 @@ def _settings(tmp_path: Path, **values: object) -> Settings:
         "audit_key_file": None,
         "encryption_keys": None,
         "encryption_key_file": None,
+        "database_url": None,
     }
     return Settings(_env_file=None, **{**base, **values})  # type: ignore[call-arg]
 
 
+DATABASE = "postgresql://aanmeldpunt_app@db.internal/aanmeldpunt"
+
+
 def test_production_without_the_keys_names_each_missing_setting(tmp_path: Path) -> None:
-    problems = _settings(tmp_path, environment="production").production_problems()
+    problems = _settings(tmp_path, environment="production", database_url=DATABASE).production_problems()
     assert len(problems) == 2
     assert "AUDIT_KEYS or AUDIT_KEY_FILE" in problems[0]
     assert "ENCRYPTION_KEYS or ENCRYPTION_KEY_FILE" in problems[1]
-    blank = _settings(tmp_path, environment="production", audit_keys=SecretStr("  "), encryption_keys=SecretStr(""))
+    blank = _settings(
+        tmp_path,
+        environment="production",
+        database_url=DATABASE,
+        audit_keys=SecretStr("  "),
+        encryption_keys=SecretStr(""),
+    )
     assert len(blank.production_problems()) == 2  # set but empty is not set
 
 
@@ -52,13 +62,22 @@ def test_production_without_the_keys_names_each_missing_setting(tmp_path: Path) 
     ],
 )
 def test_production_with_the_keys_has_no_problems(tmp_path: Path, values: dict[str, object]) -> None:
-    assert _settings(tmp_path, environment="production", **values).production_problems() == []
+    assert _settings(tmp_path, environment="production", database_url=DATABASE, **values).production_problems() == []
+
+
+def test_production_refuses_the_embedded_database(tmp_path: Path) -> None:
+    """Red team: without DATABASE_URL, `serve`, `worker` and `migrate` started the embedded
+    PostgreSQL (which trusts every local connection, on the container's own volume) in
+    production too."""
+    keys = {"audit_keys": SecretStr(AUDIT_KEY), "encryption_keys": SecretStr(FERNET_KEY)}
+    problems = _settings(tmp_path, environment="production", **keys).production_problems()
+    assert problems == ["DATABASE_URL must be set (the embedded PostgreSQL is for development)"]
 
 
 def test_production_refuses_the_loopback_webhook_switch(tmp_path: Path) -> None:
     keys = {"audit_keys": SecretStr(AUDIT_KEY), "encryption_keys": SecretStr(FERNET_KEY)}
     problems = _settings(
-        tmp_path, environment="production", webhook_allow_loopback_http=True, **keys
+        tmp_path, environment="production", database_url=DATABASE, webhook_allow_loopback_http=True, **keys
     ).production_problems()
     assert problems == ["WEBHOOK_ALLOW_LOOPBACK_HTTP must not be set in production"]
     assert _settings(tmp_path, webhook_allow_loopback_http=True, **keys).production_problems() == []
@@ -132,9 +151,19 @@ def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
 
 @pytest.mark.parametrize("command", ["serve", "worker", "migrate"])
 def test_the_command_refuses_to_start_in_production_without_the_keys(tmp_path: Path, command: str) -> None:
-    done = _cli(tmp_path, command, ENVIRONMENT="production", ENCRYPTION_KEYS=FERNET_KEY)
+    done = _cli(tmp_path, command, ENVIRONMENT="production", ENCRYPTION_KEYS=FERNET_KEY, DATABASE_URL=DATABASE)
     assert done.returncode == 2, done.stderr.decode()[-2000:]
     assert done.stderr.decode().strip() == (
         "error: ENVIRONMENT=production: AUDIT_KEYS or AUDIT_KEY_FILE must be set (aanmeldpunt audit generate-key)"
     )
     assert list(tmp_path.iterdir()) == []  # no key generated, no embedded database started
+
+
+@pytest.mark.parametrize("command", ["serve", "worker", "migrate"])
+def test_the_command_refuses_the_embedded_database_in_production(tmp_path: Path, command: str) -> None:
+    done = _cli(tmp_path, command, ENVIRONMENT="production", ENCRYPTION_KEYS=FERNET_KEY, AUDIT_KEYS=AUDIT_KEY)
+    assert done.returncode == 2, done.stderr.decode()[-2000:]
+    assert done.stderr.decode().strip() == (
+        "error: ENVIRONMENT=production: DATABASE_URL must be set (the embedded PostgreSQL is for development)"
+    )
+    assert list(tmp_path.iterdir()) == []  # no embedded database started
