@@ -24,6 +24,8 @@ from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from app.config import Environment
+
 log = structlog.get_logger("app.crypto")
 
 # Every column encrypted with EncryptedText: (table, column). `rotate-encryption-key` and the
@@ -75,7 +77,7 @@ def load_keys(settings: Any) -> MultiFernet:
     configured = settings.encryption_keys.get_secret_value() if settings.encryption_keys else ""
     if configured.strip():
         return MultiFernet(_parse(configured.split(",")))
-    if not settings.encryption_key_file and settings.environment == "production":
+    if not settings.encryption_key_file and settings.environment == Environment.production:
         raise EncryptionKeyError("ENVIRONMENT=production: ENCRYPTION_KEYS or ENCRYPTION_KEY_FILE must be set")
     path = settings.encryption_key_file or _generated_key_file(Path(settings.data_dir))
     try:

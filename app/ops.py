@@ -24,7 +24,7 @@ from app.metrics import (
     OUTBOX_LAG,
 )
 from app.migrate import current_revision
-from app.webhooks.models import Delivery, Subscription
+from app.webhooks.models import Delivery, DeliveryStatus, Subscription
 
 router = APIRouter(include_in_schema=False)
 log = structlog.get_logger("app.ops")
@@ -103,7 +103,7 @@ async def _refresh_gauges() -> None:
             DELIVERIES_BY_STATUS.labels(region, status).set(count)
         oldest = await db.scalar(
             select(func.min(Delivery.next_attempt_at)).where(
-                Delivery.status == "pending", Delivery.next_attempt_at <= now
+                Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now
             )
         )
         OUTBOX_LAG.set((now - oldest).total_seconds() if oldest else 0)

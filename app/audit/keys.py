@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 
 from app.audit.chain import key_id
+from app.config import Environment
 from app.crypto import write_once
 
 log = structlog.get_logger("app.audit")
@@ -63,7 +64,7 @@ def load(settings: Any) -> AuditKeys:
     configured = settings.audit_keys.get_secret_value() if settings.audit_keys else ""
     if configured.strip():
         return _parse(configured.split(","))
-    if not settings.audit_key_file and settings.environment == "production":
+    if not settings.audit_key_file and settings.environment == Environment.production:
         # Never generated in production: a key next to the data it seals protects nothing.
         raise AuditKeyError("ENVIRONMENT=production: AUDIT_KEYS or AUDIT_KEY_FILE must be set")
     path = settings.audit_key_file or _generated_key_file(Path(settings.data_dir))

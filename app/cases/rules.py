@@ -18,7 +18,7 @@ from app.cases.vocab import (
     TimelineType,
 )
 from app.handoffs.states import LIVE, HandoffState
-from app.vocab import InvolvementRole
+from app.vocab import InvolvementRole, OrganisationKind
 
 T = TypeVar("T")
 
@@ -126,7 +126,9 @@ def derive_involvements(referrals: Sequence[ReferrerFacts], handoffs: Sequence[H
         items.append(
             InvolvementItem(
                 id=derived_id(InvolvementSource.HANDOFF, h.id),
-                role=InvolvementRole.WIJKTEAM if h.organisation_kind == "wijkteam" else InvolvementRole.PROGRAMME,
+                role=InvolvementRole.WIJKTEAM
+                if h.organisation_kind == OrganisationKind.WIJKTEAM
+                else InvolvementRole.PROGRAMME,
                 source=InvolvementSource.HANDOFF,
                 organisation=h.organisation,
                 organisation_name=h.programme_name,

@@ -131,7 +131,10 @@ async def set_coordinator(
         None,
         "intake.coordinator_changed",
         data=CoordinatorChangedData,
-        extra={"coordinator_organisation": principal.organisation_code, "take_over": right.value == "take_over"},
+        extra={
+            "coordinator_organisation": principal.organisation_code,
+            "take_over": right is rules.CoordinatorRight.TAKE_OVER,
+        },
         basis=_basis(change),
     )
     return bundle, row

@@ -27,6 +27,7 @@ from app.consent.models import LegalBasisRecord
 from app.http.pagination import Keyset, Pagination
 from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import IntakeBundle, visible_bundle
+from app.vocab import ConcernSource, IntakeSource
 
 T = TypeVar("T")
 SYSTEM = Actor(organisation=None, client="system")
@@ -121,7 +122,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
 
     entries: list[Entry] = []
     add = entries.append
-    self_registered = intake.source == "self_registration"
+    self_registered = intake.source == IntakeSource.SELF_REGISTRATION
     add(
         _entry(
             intake.received_at,
@@ -131,7 +132,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
             {
                 "reference": intake.reference,
                 "source": intake.source,
-                "concerns": [c["code"] for c in intake.concerns if c.get("source") != "assessment"],
+                "concerns": [c["code"] for c in intake.concerns if c.get("source") != ConcernSource.ASSESSMENT],
                 "referrerRole": (intake.referrer or {}).get("role"),
                 "legalBasis": "meldcode" if intake.basis_justification else "consent",
             },

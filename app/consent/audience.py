@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.consent.rules import Action, ConsentLike, decide
-from app.vocab import EventType
+from app.vocab import EventType, OrganisationKind
 
 # Events that tell an organisation its own access ended. Sent to that organisation even
 # though it may no longer read the intake, because it must stop working on it; they carry
@@ -109,7 +109,7 @@ def referrer_may_follow(audience: Audience) -> bool:
 
 
 def party_of(kind: str, organisation_id: uuid.UUID, audience: Audience) -> Party:
-    if kind == "aanmeldpunt":
+    if kind == OrganisationKind.AANMELDPUNT:
         return Party.AANMELDPUNT
     if organisation_id in audience.handoff_organisations:
         return Party.PROGRAMME
@@ -131,7 +131,7 @@ def may_hear(
     Called at fan-out (then `notice` is whether it is in `extra_organisations`) and again
     at delivery with the intake's facts as they are then (and the delivery's `notice` mark).
     `audience` is None for events without an intake: those go to the aanmeldpunt only."""
-    if kind == "aanmeldpunt":
+    if kind == OrganisationKind.AANMELDPUNT:
         return True
     if audience is None or event_type in AANMELDPUNT_ONLY:
         return False

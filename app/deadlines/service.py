@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deadlines.calendar import WorkingDayCalendar
 from app.deadlines.models import Deadline
-from app.deadlines.policy import DeadlineState, Facts, compute
+from app.deadlines.policy import DeadlinePhase, DeadlineState, Facts, compute
 from app.http.problems import invalid
 from app.regions.config import RegionConfig
 
@@ -51,7 +51,7 @@ def support_start_due(offered_at: datetime, facts: Facts, region: RegionConfig) 
     policy in force at the offer), counted from the offer as the intake's are from receipt."""
     policy = region.at(offered_at)
     due = compute(offered_at, facts, policy.deadlines, calendar_for(policy))
-    return next(d.due_at for d in due if d.phase == "support_start")
+    return next(d.due_at for d in due if d.phase == DeadlinePhase.SUPPORT_START)
 
 
 async def load(db: AsyncSession, intake_id: uuid.UUID) -> list[Deadline]:

@@ -19,6 +19,7 @@ from app.auth.principal import Principal
 from app.cases import service as cases
 from app.cases.models import Agreement, CoordinatorAssignment
 from app.cases.referrer_view import ReferralPage, ReferralView, referrer_view, referrer_views
+from app.consent.rules import ConsentScope, LegalBasis
 from app.db import Db
 from app.http.headers import IdempotencyKey
 from app.http.idempotency import Idempotency
@@ -306,7 +307,10 @@ async def list_intakes(
         for i in rows
     ]
     await audit.record(
-        db, principal, "search", [(i.id, "processing" if i.legal_basis == "consent" else i.legal_basis) for i in rows]
+        db,
+        principal,
+        "search",
+        [(i.id, ConsentScope.PROCESSING if i.legal_basis == LegalBasis.CONSENT else i.legal_basis) for i in rows],
     )
     return IntakePage(items=items, next_cursor=next_cursor)
 

@@ -18,7 +18,7 @@ from app.auth.models import Organisation
 from app.auth.principal import Principal
 from app.consent import audience as audience_rule
 from app.consent.models import ConsentRecord, LegalBasisRecord
-from app.consent.rules import Action, LegalBasisSource, LegalBasisStatus, decide
+from app.consent.rules import Action, LegalBasis, LegalBasisSource, LegalBasisStatus, decide
 from app.db import insert_new
 from app.deadlines import service as deadlines
 from app.deadlines.models import Deadline
@@ -298,7 +298,7 @@ async def receive(
                 confirmed_at=now,
             )
         ]
-        if principal is not None and intake.legal_basis != "consent"
+        if principal is not None and intake.legal_basis != LegalBasis.CONSENT
         else []
     )
     # The referrer's own meldcode referral is its professional's decision and applies at once;

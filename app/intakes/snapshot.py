@@ -17,6 +17,7 @@ from app.consent.rules import Action, decide
 from app.deadlines.models import Deadline
 from app.handoffs.models import Handoff
 from app.intakes.models import Assessment, Contact, Intake
+from app.intakes.vocab import AssessmentLocation
 from app.statistics import service as statistics
 from app.statistics.facts import DeadlineFact, Facts, HandoffFact, Snapshot
 from app.statistics.models import IntakeFacts
@@ -92,7 +93,7 @@ async def activity(db: AsyncSession, intake_id: uuid.UUID) -> Activity:
                 select(func.count()).select_from(contacts.subquery()).scalar_subquery(),
                 contacts.where(Contact.reached).exists(),
                 assessments.exists(),
-                assessments.where(Assessment.location == "home").exists(),
+                assessments.where(Assessment.location == AssessmentLocation.HOME).exists(),
             )
         )
     ).one()

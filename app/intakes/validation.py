@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from app.consent.rules import LegalBasis
 from app.intakes.schemas import Child, ConsentGiven, Pregnancy, ReferralIn, SelfRegistrationIn
 
 Params = list[dict[str, str]]
@@ -49,7 +50,7 @@ def referral_problems(body: ReferralIn, now: datetime, today: date) -> Params:
     _pregnancy(body.pregnancy, today, out)
     _children(body.children, today, out)
     _consent_time(body.consent, now, out)
-    if body.legal_basis == "meldcode":
+    if body.legal_basis == LegalBasis.MELDCODE:
         if not body.justification or len(body.justification.strip()) < 20:
             out.append({"name": "justification", "code": "justification.required"})
         if not body.safety_concern:

@@ -350,7 +350,7 @@ async def close(
     note: str | None,
 ) -> IntakeBundle:
     change, status = await begin(db, principal, intake_id, if_match, Step.CLOSE)
-    if reason == "support_started" and change.intake.status != Status.SUPPORT_STARTED:
+    if reason == CloseReason.SUPPORT_STARTED and change.intake.status != Status.SUPPORT_STARTED:
         raise conflict("Close with 'support_started' only after support has started.", "illegal-transition")
     await revoke_live_handoffs(change, RevokeReason.INTAKE_CLOSED)
     close_now(change, reason, region.retention_days)

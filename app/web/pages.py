@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from app import clock
 from app.db import Db
-from app.deadlines.policy import working_days
+from app.deadlines.policy import DeadlinePhase, working_days
 from app.http.problems import Problem, validation_params
 from app.i18n import messages
 from app.i18n.language import Lang
@@ -52,7 +52,7 @@ FORM_DATE_EXAMPLE = "15-03-1998"
 
 def _lang(request: Request) -> Lang:
     # Dutch unless she chose English: the form's readers are in the Netherlands.
-    return Lang.EN if request.query_params.get("lang") == "en" else Lang.NL
+    return Lang.EN if request.query_params.get("lang") == Lang.EN else Lang.NL
 
 
 def _key(request: Request) -> bytes:
@@ -171,7 +171,7 @@ def _next_steps(bundle: IntakeBundle, region: RegionConfig, lang: Lang) -> str:
     intake = bundle.intake
     received_on = intake.received_at.astimezone(clock.AMSTERDAM).date()
     days = working_days(region.policy.deadlines, deadline_facts(intake), received_on)["response"]
-    due = next(d.due_at for d in bundle.deadlines if d.phase == "response")
+    due = next(d.due_at for d in bundle.deadlines if d.phase == DeadlinePhase.RESPONSE)
     how = t.get(f"how_{intake.contact_preference}", t["how_any"])
     return t["next_who"].format(
         region=region.name,

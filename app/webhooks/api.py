@@ -30,7 +30,7 @@ from app.http.problems import invalid, not_found
 from app.http.schemas import ApiModel, OutModel, Page, SequenceNumber
 from app.intakes import service as intakes
 from app.regions.tenancy import scope
-from app.vocab import EventType
+from app.vocab import EventType, OrganisationKind
 from app.webhooks import destination
 from app.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event, Subscription
 from app.webhooks.outbox import may_receive
@@ -427,7 +427,7 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
     rows = []
     queued: list[Event] = []
     for event in events:
-        if event.intake_id is not None and kind != "aanmeldpunt":
+        if event.intake_id is not None and kind != OrganisationKind.AANMELDPUNT:
             bundle = await intakes.load_bundle(db, event.intake_id)
             if bundle is None or not may_receive(
                 kind,
@@ -436,7 +436,7 @@ async def replay(subscription_id: SubscriptionId, body: ReplayIn, principal: Adm
                 event_type=event.type,
             ):
                 continue  # who may see what is decided now, not when the event happened
-        elif event.intake_id is None and kind != "aanmeldpunt":
+        elif event.intake_id is None and kind != OrganisationKind.AANMELDPUNT:
             continue
         queued.append(event)
         rows.append(

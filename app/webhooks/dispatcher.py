@@ -30,9 +30,10 @@ from app.auth.models import Organisation
 from app.config import Settings
 from app.db import session_factory
 from app.metrics import WEBHOOK_DELIVERIES
+from app.vocab import OrganisationKind
 from app.webhooks import destination
 from app.webhooks.events import EndpointDisabledData
-from app.webhooks.models import Delivery, DeliveryAttempt, Event, Subscription
+from app.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event, Subscription
 from app.webhooks.outbox import Audience, emit, may_receive
 from app.webhooks.signing import signature_header
 
@@ -165,11 +166,11 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime, intakes: In
         data = dict(event.data)
         if event.intake_id is not None:
             # The receiver fetches details with its own token; a referrer through its referral view.
-            resource = "referrals" if kind == "referrer" else "intakes"
+            resource = "referrals" if kind == OrganisationKind.REFERRER else "intakes"
             about = event.intake_id
-            if kind == "referrer":
+            if kind == OrganisationKind.REFERRER:
                 about = await _own_referral(db, intakes, event.intake_id, sub.organisation_id, data)
-            elif kind != "aanmeldpunt" and data.get("programme") is not None:
+            elif kind != OrganisationKind.AANMELDPUNT and data.get("programme") is not None:
                 # A programme hears only its own programme, never which other one was chosen.
                 data = await intakes.for_programme(db, event.intake_id, sub.organisation_id, data)
             data["url"] = f"{settings.public_base_url.rstrip('/')}/api/v1/{resource}/{about}"
@@ -218,7 +219,7 @@ async def still_allowed(db: AsyncSession, job: Job, intakes: IntakeLookup) -> bo
     another region's subscription, whatever put the delivery there."""
     if not job.same_region:
         return False
-    if job.organisation_kind == "aanmeldpunt":
+    if job.organisation_kind == OrganisationKind.AANMELDPUNT:
         return True
     if job.intake_id is None:
         return False  # events without an intake are for the aanmeldpunt only
@@ -305,7 +306,7 @@ async def record(db: AsyncSession, job: Job, outcome: Outcome, rng: random.Rando
     )
     delivery = await db.get(Delivery, job.delivery_id, with_for_update=True)
     sub = await db.get(Subscription, job.subscription_id, with_for_update=True)
-    if delivery is None or sub is None or delivery.status != "pending":
+    if delivery is None or sub is None or delivery.status != DeliveryStatus.PENDING:
         return "gone"  # deleted subscription, or another replica finished it after our lease ran out
     delivery.attempts += 1
     delivery.last_status_code = outcome.status_code

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import clock
 from app.consent.audience import Audience, is_notice, may_hear
 from app.db import driver
-from app.vocab import EventType
+from app.vocab import EventType, OrganisationKind
 from app.webhooks.events import EventModel
 
 EVENT_TYPES = tuple(EventType)  # the vocabulary is app.vocab.EventType
@@ -74,7 +74,9 @@ async def emit(
         (uuid.uuid4(), event_id, row["seq"], row["id"], intake_id, occurred, notice)
         for row in result
         if row["id"] is not None
-        for notice in [row["kind"] != "aanmeldpunt" and is_notice(event_type, row["organisation_id"], audience)]
+        for notice in [
+            row["kind"] != OrganisationKind.AANMELDPUNT and is_notice(event_type, row["organisation_id"], audience)
+        ]
         if (only_organisation_kind is None or row["kind"] == only_organisation_kind)
         and may_receive(row["kind"], row["organisation_id"], audience, event_type=event_type, notice=notice)
     ]
