@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import app
+from app.vocab import EventType
 
 APP = Path(app.__file__).resolve().parent
 
@@ -58,3 +59,21 @@ def test_vocabulary_values_are_compared_as_enum_members() -> None:
                         if word in vocab and word not in NOT_VOCABULARY.get(rel, set()):
                             found.append(f"{rel}:{node.lineno}: {word!r} is {vocab[word]}")
     assert not found, "compare with the enum member:\n" + "\n".join(found)
+
+
+# Event type values may stand as text only where they are not an event: the statistics' cell names.
+EVENT_TYPE_TEXT = {"app/vocab.py", "app/statistics/figures.py"}
+
+
+def test_event_types_are_named_by_their_member() -> None:
+    """`emit` and `Change.commit` take an `EventType`, so mypy catches a misspelt event; a bare
+    string would type-check only where a `str` is still accepted."""
+    values = {member.value for member in EventType}
+    found = [
+        f"{rel}:{node.lineno}: {node.value!r}"
+        for path in sorted(APP.rglob("*.py"))
+        if (rel := path.relative_to(APP.parent).as_posix()) not in EVENT_TYPE_TEXT
+        for node in ast.walk(ast.parse(path.read_text(), rel))
+        if isinstance(node, ast.Constant) and node.value in values
+    ]
+    assert not found, "use the EventType member:\n" + "\n".join(found)

@@ -46,7 +46,7 @@ from app.intakes.schemas import AgreementOut, CoordinatorOut
 from app.intakes.service import IntakeBundle, visible_bundle
 from app.intakes.workflow import Change, check_if_match
 from app.routing.models import Programme
-from app.vocab import InvolvementRole
+from app.vocab import EventType, InvolvementRole
 
 
 async def open_case(db: AsyncSession, principal: Principal, intake_id: uuid.UUID, if_match: str | None) -> Change:
@@ -129,7 +129,7 @@ async def set_coordinator(
     await db.flush()
     bundle = await change.commit(
         None,
-        "intake.coordinator_changed",
+        EventType.INTAKE_COORDINATOR_CHANGED,
         data=CoordinatorChangedData,
         extra={
             "coordinator_organisation": principal.organisation_code,
@@ -227,7 +227,7 @@ async def add_involvement(
     await db.flush()
     bundle = await change.commit(
         None,
-        "intake.involvement_added",
+        EventType.INTAKE_INVOLVEMENT_ADDED,
         data=InvolvementData,
         extra={"involvement_id": row.id, "role": row.role},
         basis=_basis(change),
@@ -271,7 +271,7 @@ async def end_involvement(
     await db.flush()
     bundle = await change.commit(
         None,
-        "intake.involvement_ended",
+        EventType.INTAKE_INVOLVEMENT_ENDED,
         data=InvolvementData,
         extra={"involvement_id": row.id, "role": row.role},
         basis=_basis(change),
@@ -458,7 +458,7 @@ async def record_meeting(
     await db.flush()
     bundle = await change.commit(
         None,
-        "intake.case_meeting_recorded",
+        EventType.INTAKE_CASE_MEETING_RECORDED,
         data=CaseMeetingData,
         extra={"case_meeting_id": meeting.id, "agreements": len(agreements)},
         basis=_basis(change),
@@ -517,7 +517,7 @@ async def agreement_done(
     )
     await db.flush()
     bundle = await change.commit(
-        None, "agreement.done", data=AgreementData, extra={"agreement_id": row.id}, basis=_basis(change)
+        None, EventType.AGREEMENT_DONE, data=AgreementData, extra={"agreement_id": row.id}, basis=_basis(change)
     )
     return bundle, row
 
@@ -539,7 +539,7 @@ async def add_note(
     db.add(row)
     await db.flush()
     bundle = await change.commit(
-        None, "intake.note_added", data=NoteData, extra={"note_id": row.id}, basis=_basis(change)
+        None, EventType.INTAKE_NOTE_ADDED, data=NoteData, extra={"note_id": row.id}, basis=_basis(change)
     )
     out = NoteOut(
         id=row.id,

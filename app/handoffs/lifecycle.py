@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from app.handoffs.states import LIVE, HandoffState
+from app.vocab import EventType
 
 __all__ = ["LIVE", "EndReason", "HandoffState", "HandoffStep", "RevokeReason", "Stage"]
 
@@ -72,13 +73,13 @@ TRANSITIONS: dict[HandoffStep, dict[HandoffState, HandoffState]] = {
 
 # The event each step emits (the offer's is `handoff.offered`). Starting support keeps the
 # event of the first release's contract.
-EVENTS: dict[HandoffStep, str] = {
-    HandoffStep.ACCEPT: "handoff.accepted",
-    HandoffStep.DECLINE: "handoff.declined",
-    HandoffStep.FIRST_CONTACT: "handoff.first_contact",
-    HandoffStep.SUPPORT_STARTED: "intake.support_started",
-    HandoffStep.END: "handoff.ended",
-    HandoffStep.REVOKE: "handoff.revoked",
+EVENTS: dict[HandoffStep, EventType] = {
+    HandoffStep.ACCEPT: EventType.HANDOFF_ACCEPTED,
+    HandoffStep.DECLINE: EventType.HANDOFF_DECLINED,
+    HandoffStep.FIRST_CONTACT: EventType.HANDOFF_FIRST_CONTACT,
+    HandoffStep.SUPPORT_STARTED: EventType.INTAKE_SUPPORT_STARTED,
+    HandoffStep.END: EventType.HANDOFF_ENDED,
+    HandoffStep.REVOKE: EventType.HANDOFF_REVOKED,
 }
 
 

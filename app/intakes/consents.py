@@ -29,7 +29,7 @@ from app.intakes.events import ClosedData, ConsentWithdrawnData, LegalBasisData
 from app.intakes.lifecycle import Status, Step
 from app.intakes.service import IntakeBundle, thin_data
 from app.regions.config import RegionConfig
-from app.vocab import CloseReason
+from app.vocab import CloseReason, EventType
 from app.webhooks.outbox import emit
 
 
@@ -93,7 +93,7 @@ async def record(
         status = Status.CLOSED
     await emit(
         db,
-        "consent.withdrawn",
+        EventType.CONSENT_WITHDRAWN,
         thin_data(bundle, ConsentWithdrawnData, scope=scope),
         intake_id=intake_id,
         region=change.intake.region,
@@ -101,7 +101,11 @@ async def record(
     )
     if scope == Scope.PROCESSING:
         await change.commit(
-            status, "intake.closed", data=ClosedData, extra={"close_reason": CloseReason.CONSENT_WITHDRAWN}, basis=scope
+            status,
+            EventType.INTAKE_CLOSED,
+            data=ClosedData,
+            extra={"close_reason": CloseReason.CONSENT_WITHDRAWN},
+            basis=scope,
         )
     else:
         await change.commit(status, None, basis=scope)
@@ -155,7 +159,7 @@ async def request_legal_basis(
     await db.flush()
     await emit(
         db,
-        "intake.legal_basis_requested",
+        EventType.INTAKE_LEGAL_BASIS_REQUESTED,
         thin_data(change.bundle, LegalBasisData, legal_basis_id=entry.id, basis=basis, legal_basis_status=entry.status),
         intake_id=intake_id,
         region=intake.region,
@@ -206,7 +210,7 @@ async def confirm_legal_basis(
     await db.flush()
     await emit(
         db,
-        "intake.legal_basis_changed",
+        EventType.INTAKE_LEGAL_BASIS_CHANGED,
         thin_data(
             change.bundle, LegalBasisData, legal_basis_id=entry.id, basis=entry.basis, legal_basis_status=entry.status
         ),

@@ -37,6 +37,7 @@ from app.intakes.service import deadline_facts, load_bundle, programme_may_read
 from app.intakes.workflow import Change, begin
 from app.regions.config import RegionConfig
 from app.routing.models import Programme
+from app.vocab import EventType
 
 # Reported moments may run a little ahead of the server's clock.
 SKEW = timedelta(minutes=5)
@@ -107,7 +108,7 @@ async def offer(
     status = derive_status(status, intake_stage(bundle.episode_handoffs))
     await change.commit(
         status,
-        "handoff.offered",
+        EventType.HANDOFF_OFFERED,
         data=HandoffData,
         extra={"handoff_id": handoff.id, "programme": code},
         basis=consent.basis,

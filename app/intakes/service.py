@@ -37,7 +37,7 @@ from app.regions.config import RegionConfig
 from app.routing.catalogue import catalogue_for
 from app.routing.router import Router, RoutingFacts, recommend
 from app.routing.vulnerability import DOMAIN_OF, vulnerability
-from app.vocab import ConcernSource, IntakeSource
+from app.vocab import ConcernSource, EventType, IntakeSource
 from app.webhooks.outbox import Audience, emit
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -319,7 +319,7 @@ async def receive(
     await insert_new(db, [facts_at_receipt(bundle)])
     await emit(
         db,
-        "intake.received",
+        EventType.INTAKE_RECEIVED,
         thin_data(bundle, IntakeEventData),
         intake_id=intake.id,
         region=intake.region,

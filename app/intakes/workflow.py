@@ -39,7 +39,7 @@ from app.routing.models import Programme
 from app.routing.router import Router
 from app.routing.router import recommend as route
 from app.routing.vulnerability import vulnerability
-from app.vocab import CloseReason
+from app.vocab import CloseReason, EventType
 from app.webhooks.outbox import emit
 
 
@@ -83,7 +83,7 @@ class Change:
     async def commit(
         self,
         status: Status | None,
-        event: str | None,
+        event: EventType | None,
         *,
         data: type[IntakeEventData] = IntakeEventData,
         extra: dict[str, Any] | None = None,
@@ -155,7 +155,7 @@ async def add_contact(
     if reached:
         deadlines.meet(change.bundle.deadlines, "response", at)
     return await change.commit(
-        status, "intake.contacted" if reached else None, data=ContactedData, extra={"reached": reached}
+        status, EventType.INTAKE_CONTACTED if reached else None, data=ContactedData, extra={"reached": reached}
     )
 
 
@@ -203,7 +203,7 @@ async def assess(
     # A safety concern found at home only tightens deadlines; no reason needed.
     recompute_deadlines(change.bundle, region, None)
     deadlines.meet(change.bundle.deadlines, "intake", visited_at)
-    return await change.commit(status, "intake.assessed")
+    return await change.commit(status, EventType.INTAKE_ASSESSED)
 
 
 async def correct_facts(
@@ -295,7 +295,7 @@ async def decide(
             "decidedAt": _z(now),
         },
     }
-    return await change.commit(status, "intake.routed")
+    return await change.commit(status, EventType.INTAKE_ROUTED)
 
 
 async def revoke_live_handoffs(change: Change, reason: RevokeReason) -> list[Handoff]:
@@ -355,7 +355,7 @@ async def close(
     await revoke_live_handoffs(change, RevokeReason.INTAKE_CLOSED)
     close_now(change, reason, region.retention_days)
     change.intake.routing = {**(change.intake.routing or {}), "closeNote": note}
-    return await change.commit(status, "intake.closed", data=ClosedData, extra={"close_reason": reason})
+    return await change.commit(status, EventType.INTAKE_CLOSED, data=ClosedData, extra={"close_reason": reason})
 
 
 async def merge(
@@ -408,7 +408,10 @@ async def merge(
     close_now(change_source, "duplicate", region.retention_days)
     await change_target.commit(None, None)
     return await change_source.commit(
-        status, "intake.closed", data=MergedData, extra={"close_reason": CloseReason.DUPLICATE, "merged_into": into}
+        status,
+        EventType.INTAKE_CLOSED,
+        data=MergedData,
+        extra={"close_reason": CloseReason.DUPLICATE, "merged_into": into},
     )
 
 
@@ -457,4 +460,4 @@ async def reopen(
     db.add_all(fresh)
     bundle.deadlines.extend(fresh)
     await db.flush()
-    return await Change(db, principal, bundle).commit(status, "intake.reopened")
+    return await Change(db, principal, bundle).commit(status, EventType.INTAKE_REOPENED)

@@ -16,6 +16,7 @@ from app.cases.models import Agreement
 from app.deadlines.models import Deadline
 from app.intakes import service as intakes
 from app.intakes.events import AgreementOverdueData, DeadlineEventData
+from app.vocab import EventType
 from app.webhooks.outbox import emit
 
 BATCH = 200
@@ -52,7 +53,7 @@ async def tick(db: AsyncSession, now: datetime) -> TickResult:
             if bundle is None or bundle.intake.closed_at is not None:
                 deadline.cancelled_at = now
                 continue
-            event = "deadline.breached" if breach else "deadline.approaching"
+            event = EventType.DEADLINE_BREACHED if breach else EventType.DEADLINE_APPROACHING
             if breach:
                 deadline.breached_emitted_at = now
                 deadline.approaching_emitted_at = deadline.approaching_emitted_at or now
@@ -102,7 +103,7 @@ async def _agreements(db: AsyncSession, now: datetime) -> int:
         data = intakes.thin_data(bundle, AgreementOverdueData, agreement_id=agreement.id, due_date=agreement.due_date)
         await emit(
             db,
-            "agreement.overdue",
+            EventType.AGREEMENT_OVERDUE,
             data,
             intake_id=bundle.intake.id,
             region=bundle.intake.region,

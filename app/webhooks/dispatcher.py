@@ -30,7 +30,7 @@ from app.auth.models import Organisation
 from app.config import Settings
 from app.db import session_factory
 from app.metrics import WEBHOOK_DELIVERIES
-from app.vocab import OrganisationKind
+from app.vocab import EventType, OrganisationKind
 from app.webhooks import destination
 from app.webhooks.events import EndpointDisabledData
 from app.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event, Subscription
@@ -341,12 +341,12 @@ async def disable(db: AsyncSession, sub: Subscription, reason: str) -> None:
     region = await db.scalar(select(Organisation.region).where(Organisation.id == sub.organisation_id))
     await emit(
         db,
-        "endpoint.disabled",
+        EventType.ENDPOINT_DISABLED,
         EndpointDisabledData(subscription_id=sub.id, reason=reason),
         intake_id=None,
         region=region or "",
         audience=None,
-        only_organisation_kind="aanmeldpunt",
+        only_organisation_kind=OrganisationKind.AANMELDPUNT,
     )
     log.warning("webhook_endpoint_disabled", subscription=str(sub.id))
 

@@ -53,7 +53,7 @@ def may_receive(
 
 async def emit(
     db: AsyncSession,
-    event_type: str,
+    event_type: EventType,
     data: EventModel,
     *,
     intake_id: uuid.UUID | None,
