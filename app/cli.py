@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -343,6 +344,8 @@ def audit_verify(
     """Check the access log: every row's seal under the audit keys, every link, and every
     checkpoint kept outside the database (a cut tail). Exits 1 and names the row on a break,
     and when the log has rows but no checkpoint of this database is found."""
+    from sqlalchemy import text
+
     from app.audit import checkpoints
     from app.audit import keys as audit_keys
     from app.audit.service import verify_chain
@@ -355,10 +358,20 @@ def audit_verify(
         file = checkpoints.read(path, identity, keys)
         conn = await session.connection()
         result = await verify_chain(conn, keys, file.found, legacy_max_seq=settings.audit_legacy_max_seq)
-        return result, file, path, identity
+        # The oldest row after the newest checkpoint: once a checkpoint was due for it and none
+        # came, the workers stopped checkpointing and the unseen-cut window has no bound.
+        newest = max((point.seq for point in file.found), default=None)
+        uncovered = None
+        if newest is not None:
+            uncovered = (
+                await conn.execute(
+                    text("SELECT seq, at FROM access_log WHERE seq > :newest ORDER BY seq LIMIT 1"), {"newest": newest}
+                )
+            ).first()
+        return result, file, path, identity, uncovered
 
     try:
-        result, file, path, identity = asyncio.run(_with_session(run))
+        result, file, path, identity, uncovered = asyncio.run(_with_session(run))
     except Exception as exc:  # no key, unreadable file: say which, never a stack trace
         typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -392,6 +405,13 @@ def audit_verify(
             )
             raise typer.Exit(1)
         typer.echo(f"WARNING: {where}: a truncated tail cannot be detected (--allow-no-checkpoint)")
+    due = timedelta(seconds=2 * get_settings().audit_checkpoint_seconds)
+    if uncovered is not None and uncovered.at < datetime.now(UTC) - due:
+        typer.echo(
+            f"WARNING: no checkpoint covers the rows from seq={uncovered.seq} (written {uncovered.at.isoformat()}) "
+            f"on, though one is due every {get_settings().audit_checkpoint_seconds:g} s: the workers stopped "
+            f"checkpointing to {path} (see `audit_checkpoint_failed` in their log); a cut there goes unseen"
+        )
     typer.echo(f"ok: {result.checked} rows, chain intact, {len(file.found)} checkpoints of {path} hold")
 
 

@@ -6,6 +6,7 @@ database does not control; no checkpoint is a failure unless --allow-no-checkpoi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -86,12 +87,15 @@ async def test_unkeyed_rows_verify_only_up_to_the_configured_legacy_boundary(cli
     assert short.broken_seq == first + 2 and "AUDIT_LEGACY_MAX_SEQ" in (short.reason or "")
 
 
-def _cli(settings, database_url: str, checkpoint_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _cli(
+    settings, database_url: str, checkpoint_file: Path, *extra: str, **more_env: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "AUDIT_CHECKPOINT_FILE": str(checkpoint_file),
         "DATA_DIR": str(settings.data_dir),
+        **more_env,
     }
     env.pop("AUDIT_LEGACY_MAX_SEQ", None)
     return subprocess.run(
@@ -194,3 +198,22 @@ def test_a_checkpoint_line_in_the_old_identity_spelling_still_counts(tmp_path: P
     path.write_text(json.dumps(point) + "\n")
     file = checkpoints.read(path, checkpoints.database_identity("postgresql://x@localhost/amp"), audit_keys.keys())
     assert [p.seq for p in file.found] == [4] and file.other_databases == {} and file.problems == []
+
+
+async def test_rows_that_no_checkpoint_covers_long_after_one_was_due_are_reported(
+    client, settings, database_url, checkpoint_file
+) -> None:
+    """Red team: the unseen-cut window is AUDIT_CHECKPOINT_SECONDS only while the workers write
+    checkpoints. When they stop (no worker running, the file not writable: only a warning in
+    their log), verify said "ok" and the window grew without bound, unseen. It now names the
+    oldest row no checkpoint covers once one was due for it."""
+    await _some_rows(client)
+    await _checkpoint(settings, database_url)
+    await _some_rows(client)
+    await asyncio.sleep(0.1)
+    stale = _cli(settings, database_url, checkpoint_file, AUDIT_CHECKPOINT_SECONDS="0.01")
+    assert stale.returncode == 0, stale.stdout + stale.stderr
+    assert "WARNING" in stale.stdout and "no checkpoint covers" in stale.stdout, stale.stdout
+    assert stale.stdout.strip().splitlines()[-1].startswith("ok: ")
+    fresh = _cli(settings, database_url, checkpoint_file)
+    assert fresh.returncode == 0 and "no checkpoint covers" not in fresh.stdout, fresh.stdout
