@@ -8,10 +8,13 @@ from datetime import date, datetime
 from pydantic import AwareDatetime, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from app.cases.vocab import InvolvementSource, TimelineType
+from app.consent.rules import ConsentMethod, ConsentScope, LegalBasis
+from app.deadlines.policy import DeadlinePhase
 from app.http.schemas import ActorOut, ApiModel, Name, OutModel, Page
 from app.intakes.schemas import AgreementOut, check_phone
+from app.intakes.vocab import AssessmentLocation, ContactChannel
 from app.routing.schemas import ProgrammeReasons
-from app.vocab import InvolvementRole
+from app.vocab import CloseReason, InvolvementRole, ReferrerRole
 
 OptionalPhone = Field(default=None, max_length=32)
 OptionalEmail = Field(default=None, max_length=254)
@@ -143,14 +146,14 @@ class TimelineDetails(OutModel):
     reference: str | None = None
     source: str | None = None
     concerns: list[str] | None = None
-    referrer_role: str | None = None
-    legal_basis: str | None = None
+    referrer_role: ReferrerRole | None = None
+    legal_basis: LegalBasis | None = None
     # contact_attempt, assessment
-    channel: str | None = None
+    channel: ContactChannel | None = None
     reached: bool | None = None
     note: str | None = None
     recorded_at: datetime | None = None
-    location: str | None = None
+    location: AssessmentLocation | None = None
     safety_concern: bool | None = None
     notes: str | None = None
     # routing_recommendation, routing_decision, handoff_*
@@ -166,10 +169,10 @@ class TimelineDetails(OutModel):
     handoff_id: uuid.UUID | None = None
     organisation: str | None = None
     # consent_*, legal_basis_changed
-    scope: str | None = None
+    scope: ConsentScope | None = None
     obtained_at: datetime | None = None
-    method: str | None = None
-    basis: str | None = None
+    method: ConsentMethod | None = None
+    basis: LegalBasis | None = None
     justification: str | None = None
     requested_by: ActorOut | None = None
     # coordinator_changed, involvement_*
@@ -178,7 +181,7 @@ class TimelineDetails(OutModel):
     email: str | None = None
     user_id: str | None = None
     involvement_id: uuid.UUID | None = None
-    role: str | None = None
+    role: InvolvementRole | None = None
     organisation_name: str | None = None
     professional_name: str | None = None
     since: datetime | None = None
@@ -196,9 +199,9 @@ class TimelineDetails(OutModel):
     fields: list[str] | None = None
     # merged, closed, deadline_breached
     intake_id: uuid.UUID | None = None
-    close_reason: str | None = None
+    close_reason: CloseReason | None = None
     merged_into: uuid.UUID | None = None
-    phase: str | None = None
+    phase: DeadlinePhase | None = None
     due_at: datetime | None = None
 
 

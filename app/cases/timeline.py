@@ -24,6 +24,7 @@ from app.cases.rules import Actor, Entry
 from app.cases.schemas import ActorOut, TimelineDetails, TimelineEntryOut, TimelinePage
 from app.cases.vocab import TimelineType
 from app.consent.models import LegalBasisRecord
+from app.consent.rules import LegalBasis
 from app.http.pagination import Keyset, Pagination
 from app.intakes.models import Assessment, Contact, Intake, Reopening
 from app.intakes.service import IntakeBundle, visible_bundle
@@ -134,7 +135,7 @@ async def gather(db: AsyncSession, bundle: IntakeBundle) -> list[Entry]:
                 "source": intake.source,
                 "concerns": [c["code"] for c in intake.concerns if c.get("source") != ConcernSource.ASSESSMENT],
                 "referrerRole": (intake.referrer or {}).get("role"),
-                "legalBasis": "meldcode" if intake.basis_justification else "consent",
+                "legalBasis": LegalBasis.MELDCODE if intake.basis_justification else LegalBasis.CONSENT,
             },
             iid,
         )

@@ -127,3 +127,25 @@ def test_every_example_in_the_document_is_valid_against_its_schema():
 
     walk(doc, "#")
     assert checked
+
+
+def test_case_file_details_name_their_vocabularies():
+    """A generated client gets an enum, not a bare string, for every coded value in a case-file
+    entry (`source` stays text: it is the intake's, the legal basis's or the involvement's)."""
+    doc = json.loads(Path("openapi/openapi.json").read_text())
+    props = doc["components"]["schemas"]["TimelineDetails"]["properties"]
+    expected = {
+        "referrerRole": "ReferrerRole",
+        "legalBasis": "LegalBasis",
+        "channel": "ContactChannel",
+        "location": "AssessmentLocation",
+        "scope": "ConsentScope",
+        "method": "ConsentMethod",
+        "basis": "LegalBasis",
+        "role": "InvolvementRole",
+        "closeReason": "CloseReason",
+        "phase": "DeadlinePhase",
+    }
+    refs = {name: json.dumps(props[name]) for name in expected}
+    wrong = {name: refs[name] for name, enum in expected.items() if f"#/components/schemas/{enum}" not in refs[name]}
+    assert not wrong, wrong
