@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from app.audit.models import AdminAction
-from app.config import Settings, get_settings
+from app.config import Environment, Settings, get_settings
 
 cli = typer.Typer(help="Centraal Aanmeldpunt", no_args_is_help=True, add_completion=False)
 audit_cli = typer.Typer(help="The access log", no_args_is_help=True)
@@ -48,6 +48,16 @@ def _settings_with_db() -> Settings:
     return settings.model_copy(
         update={"database_url": service, "migration_database_url": settings.migration_database_url or superuser}
     )
+
+
+def _check_service_role(settings: Settings) -> None:
+    """Production runs the service as a role that owns nothing (app.roles.service_role_problem)."""
+    from app.roles import service_role_problem
+
+    if settings.environment == Environment.production:
+        if problem := asyncio.run(service_role_problem(settings.database_url or "")):
+            typer.echo(f"error: ENVIRONMENT=production: {problem}", err=True)
+            raise typer.Exit(2)
 
 
 def _check_regions(load: Any) -> None:
@@ -119,6 +129,7 @@ def worker() -> None:
     settings = _settings_with_db()
     configure(settings.log_level)
     prepare(settings)
+    _check_service_role(settings)
 
     async def main() -> None:
         db.init_engine(settings.database_url or "", settings)

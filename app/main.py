@@ -11,13 +11,13 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app import crypto, migrate
+from app import crypto, migrate, roles
 from app import db as database
 from app.audit import keys as audit_keys
 from app.auth import api as auth_api
 from app.auth.client_status import ClientStatus
 from app.auth.keys import ExternalKeys, KeyRing, ensure_signing_key
-from app.config import API_VERSION, Settings, get_settings
+from app.config import API_VERSION, Environment, Settings, get_settings
 from app.http import problems
 from app.http.middleware import HttpConventions
 from app.logging import configure as configure_logging
@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if manage_database:
             await anyio.to_thread.run_sync(migrate.prepare, settings)
             database.init_engine(url, settings)
+        if settings.environment == Environment.production and (problem := await roles.service_role_problem(url)):
+            raise RuntimeError(f"ENVIRONMENT=production: {problem}")
         app.state.migration_head = migrate.head_revision(url)
         async with database.session_factory()() as db:
             await ensure_signing_key(db)

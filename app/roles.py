@@ -64,6 +64,33 @@ async def grant_service_role(owner_url: str, role: str) -> None:
         await conn.close()
 
 
+OWNER_PROBLEM = (
+    "the service connects as {role}, which {what}: it could switch off the access log's guards. "
+    "Migrate as the owner (MIGRATION_DATABASE_URL) and run the service as a role that owns "
+    "nothing (SECURITY.md, 'Roles')"
+)
+
+
+async def service_role_problem(database_url: str) -> str | None:
+    """Why the role the service connects as must not run it in production: a superuser, or the
+    owner of the access log (an owner can disable its triggers and rewrite it). None if fine."""
+    conn = await asyncpg.connect(_dsn(database_url))
+    try:
+        row = await conn.fetchrow(
+            "SELECT current_user AS role, r.rolsuper AS superuser, "
+            "EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'access_log' "
+            "        AND tableowner = current_user) AS owner "
+            "FROM pg_roles r WHERE r.rolname = current_user"
+        )
+    finally:
+        await conn.close()
+    if row["superuser"]:
+        return OWNER_PROBLEM.format(role=row["role"], what="is a superuser")
+    if row["owner"]:
+        return OWNER_PROBLEM.format(role=row["role"], what="owns the tables")
+    return None
+
+
 def _password(data_dir: Path) -> str:
     """The embedded service role's password, generated once into DATA_DIR (0600)."""
     path = (data_dir / "service-role.password").resolve()

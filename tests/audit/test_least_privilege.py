@@ -95,3 +95,58 @@ async def test_the_whole_service_runs_as_the_service_role(settings, service_url:
                 assert await conn.scalar(text("SELECT current_user")) == ROLE
                 result = await verify_chain(conn)
             assert result.broken_seq is None and result.checked == 3
+
+
+async def test_production_refuses_a_service_role_that_is_a_superuser_or_owns_the_log(
+    settings, service_url: str, database_url: str, pg_server: str, monkeypatch
+) -> None:
+    """Attacker review: with one DATABASE_URL the service ran as the tables' owner, which can
+    disable the access log's guards. Production refuses that role; the split one starts."""
+    from app.config import Environment
+    from app.roles import service_role_problem
+
+    assert await service_role_problem(service_url) is None
+    assert "is a superuser" in (await service_role_problem(database_url) or "")  # the tests' login
+    await _create_login(pg_server, "amp_owner_test")
+    owner_conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await owner_conn.execute("ALTER TABLE access_log OWNER TO amp_owner_test")
+    finally:
+        await owner_conn.close()
+    owner_url = with_user(database_url, "amp_owner_test", None)
+    assert "owns the tables" in (await service_role_problem(owner_url) or "")
+
+    # Production's keys: this checkout's development key files (restored for the other tests).
+    from pathlib import Path
+
+    from app import crypto
+    from app.audit import keys as audit_keys
+
+    monkeypatch.setattr(audit_keys, "_keys", audit_keys._keys)
+    monkeypatch.setattr(crypto, "_box", crypto._box)
+    audit_keys.load(settings), crypto.load_keys(settings)
+    data = Path(settings.data_dir).resolve()
+    production = settings.model_copy(
+        update={
+            "environment": Environment.production,
+            "audit_key_file": data / "audit.key",
+            "encryption_key_file": data / "encryption.key",
+            "webhook_allow_loopback_http": False,
+        }
+    )
+    app = create_app(production)
+    with pytest.raises(RuntimeError, match=r"ENVIRONMENT=production: the service connects as .* is a superuser"):
+        async with app.router.lifespan_context(app):
+            pass
+
+
+async def _create_login(pg_server: str, role: str) -> None:
+    conn = await _admin(pg_server)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+            try:
+                await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER")
+            except asyncpg.PostgresError:  # another test run made it at the same moment
+                pass
+    finally:
+        await conn.close()

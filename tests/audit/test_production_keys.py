@@ -17,6 +17,7 @@ from app import crypto
 from app.audit import keys as audit_keys
 from app.config import Environment, Settings
 from app.main import create_app
+from tests.audit.test_least_privilege import service_url  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIT_KEY = "k" * 40
@@ -118,8 +119,14 @@ async def test_the_app_refuses_to_start_in_production_without_the_audit_key(sett
             pass
 
 
-async def test_the_app_starts_in_production_with_the_keys(settings: Settings, monkeypatch) -> None:
-    """The development keys of this checkout, given as production's files: it starts."""
+async def test_the_app_starts_in_production_with_the_keys(
+    settings: Settings,
+    monkeypatch,
+    service_url: str,  # noqa: F811 - the fixture
+    database_url: str,
+) -> None:
+    """The development keys of this checkout, given as production's files, and the service as a
+    role that owns nothing (production refuses the owner, tests/audit/test_least_privilege.py): it starts."""
     monkeypatch.setattr(audit_keys, "_keys", audit_keys._keys)  # put back what other tests use
     monkeypatch.setattr(crypto, "_box", crypto._box)
     audit_keys.load(settings), crypto.load_keys(settings)  # development makes the files if this test runs first
@@ -130,6 +137,8 @@ async def test_the_app_starts_in_production_with_the_keys(settings: Settings, mo
             "audit_key_file": data / "audit.key",
             "encryption_key_file": data / "encryption.key",
             "webhook_allow_loopback_http": False,  # a development switch that production refuses
+            "database_url": service_url,
+            "migration_database_url": database_url,
         }
     )
     app = create_app(production)
