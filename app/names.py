@@ -93,9 +93,21 @@ def match_key(value: str) -> str:
     return normalise_name(unicodedata.normalize("NFKC", folded))
 
 
+# More combining marks on one letter than any written language uses ("Zalgo" text).
+MAX_MARKS_PER_LETTER = 3
+
+
 def checked_name(value: str) -> str:
-    """A pydantic validator: the normalised name, refused when nothing visible is left."""
+    """A pydantic validator: the normalised name, refused when nothing visible is left, when it
+    has no letter or digit (only marks or punctuation), or when marks pile up on one letter."""
     normal = normalise_name(value)
     if not normal:
         raise ValueError("A name with at least one visible character.")
+    if not any(unicodedata.category(char)[0] in "LN" for char in normal):
+        raise ValueError("A name with at least one letter.")
+    marks = 0
+    for char in unicodedata.normalize("NFD", normal):
+        marks = marks + 1 if unicodedata.category(char).startswith("M") else 0
+        if marks > MAX_MARKS_PER_LETTER:
+            raise ValueError(f"At most {MAX_MARKS_PER_LETTER} accents on one letter.")
     return normal

@@ -72,6 +72,11 @@ def form_refusal(url: str) -> str | None:
         return "not an absolute https:// URL"
     if parts.username is not None or parts.password is not None:
         return "credentials in the URL"
+    try:
+        if parts.port == 0:  # urllib would connect to the default port, the Host header says 0
+            return "port 0"
+    except ValueError:
+        return "the URL's port is not a number from 1 to 65535"
     return None
 
 

@@ -168,3 +168,23 @@ async def test_the_partners_name_is_normalised_too(client) -> None:
     )
     assert invisible.status_code == 400, invisible.text
     assert [p["name"] for p in invisible.json()["invalidParams"]] == ["partner.givenName"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("\u0301", "letter"),  # only a combining mark: renders as nothing or a lone accent
+        ("\u0301\u0308\u0327", "letter"),
+        ("-'.", "letter"),
+        ("Z\u0301\u0308\u0327\u0303\u0306a", "accents"),  # Zalgo: marks piled on one letter
+    ],
+)
+def test_a_name_needs_a_letter_and_no_pile_of_accents(raw: str, why: str) -> None:
+    """Attacker review: a name of only combining marks passed as 'visible'."""
+    with pytest.raises(ValueError, match=why):
+        checked_name(raw)
+
+
+@pytest.mark.parametrize("name", ["Nguyễn", "Ða\u0323\u0302ng", "O'Brien", "Zoë", "Jean-Luc", "X Æ"])
+def test_real_names_with_accents_pass(name: str) -> None:
+    assert checked_name(name)

@@ -338,7 +338,23 @@ CHANGED_ROWS = [
     ("http://127.0.0.1:9/hook", "127.0.0.1", False, "loopback"),
     ("ftp://hooks.partner.test/hook", "8.8.8.8", False, "not an absolute https:// URL"),
     ("https://user:pw@hooks.partner.test/hook", "8.8.8.8", False, "credentials"),
+    ("https://hooks.partner.test:0/hook", "8.8.8.8", False, "port 0"),  # attacker review
 ]
+
+
+@pytest.mark.parametrize("url", ["https://hooks.partner.test:0/hook", "https://hooks.partner.test:99999/hook"])
+async def test_creation_refuses_port_0_and_ports_out_of_range(url: str, client, app, strict) -> None:
+    """Attacker review: `:0` was accepted and delivered to the default port under a Host of `:0`."""
+    app.state.settings = strict
+    admin = await auth_for(client, "admin")
+    r = await client.post(
+        "/api/v1/webhook-subscriptions",
+        json={"url": url, "eventTypes": ["intake.received"], "organisation": "aanmeldpunt-rotterdam"},
+        headers=admin,
+    )
+    assert r.status_code == 400, r.text
+    (param,) = r.json()["invalidParams"]
+    assert param["name"] == "url" and "port" in param["reason"]
 
 
 async def _subscribe_then_change(client, db, monkeypatch, url: str, address: str) -> None:
