@@ -166,9 +166,10 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime, intakes: In
         data = dict(event.data)
         if event.intake_id is not None:
             # The receiver fetches details with its own token; a referrer through its referral view.
-            resource = "referrals" if kind == OrganisationKind.REFERRER else "intakes"
+            as_referrer = await _hears_as_referrer(db, intakes, event.intake_id, sub.organisation_id, kind)
+            resource = "referrals" if as_referrer else "intakes"
             about = event.intake_id
-            if kind == OrganisationKind.REFERRER:
+            if as_referrer:
                 about = await _own_referral(db, intakes, event.intake_id, sub.organisation_id, data)
             elif kind != OrganisationKind.AANMELDPUNT and data.get("programme") is not None:
                 # A programme hears only its own programme, never which other one was chosen.
@@ -197,6 +198,24 @@ async def claim(db: AsyncSession, settings: Settings, now: datetime, intakes: In
             )
         )
     return jobs
+
+
+async def _hears_as_referrer(
+    db: AsyncSession, intakes: IntakeLookup, intake_id: uuid.UUID, organisation_id: uuid.UUID, kind: str
+) -> bool:
+    """Which copy an organisation gets follows its relation to the intake, as the audience rule
+    does (app.consent.audience.may_hear), not its kind: a wijkteam that referred her and has no
+    live handoff hears as her referrer (its referral's id, reference and view)."""
+    if kind == OrganisationKind.REFERRER:
+        return True
+    if kind == OrganisationKind.AANMELDPUNT:
+        return False
+    audience = await intakes.audience(db, intake_id)
+    return (
+        audience is not None
+        and audience.is_referrer(organisation_id)
+        and organisation_id not in audience.handoff_organisations
+    )
 
 
 async def _own_referral(

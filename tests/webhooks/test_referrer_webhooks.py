@@ -109,3 +109,32 @@ async def test_the_referrer_hears_the_coordinator_change_without_personal_data(
     assert r.status_code == 200, r.text
     await drain(settings, rounds=1)
     assert len(receiver.of("kept")) == 2
+
+
+async def test_a_wijkteam_that_refers_hears_its_referral_as_a_referrer(client, settings, receiver, actors) -> None:
+    """Attacker review (issue 13): the copy was chosen by the organisation's kind, so a wijkteam
+    that refers (with `referrals:write`) got the programme copy: an /intakes URL it may not
+    read, and for a merged referral the surviving case's id and reference instead of its own."""
+    from tests.support.helpers import make_client, token
+
+    admin, staff = actors["admin"], actors["staff"]
+    cid, secret = await make_client("wijkteam-rotterdam", "wijkteam", ["referrals:write", "referrals:read"])
+    wijkteam = {"Authorization": f"Bearer {await token(client, cid, secret)}"}
+    await subscribe(client, admin, receiver, "ok", "wijkteam", "wijkteam-rotterdam", types=TYPES)
+    kept = (await client.post("/api/v1/referrals", json=referral(), headers=actors["referrer"])).json()
+    own = await client.post("/api/v1/referrals", json=referral(), headers=wijkteam)
+    assert own.status_code == 201, own.text
+    mine = own.json()
+    await act(client, staff, f"/api/v1/intakes/{mine['id']}/merge", {"into": kept["id"]})
+    await act(
+        client, staff, f"/api/v1/intakes/{kept['id']}/contacts", {"at": now_iso(), "channel": "phone", "reached": True}
+    )
+    await drain(settings, rounds=1)
+
+    heard = receiver.of("wijkteam")
+    assert {a.body["type"] for a in heard} >= {"intake.received", "intake.closed", "intake.contacted"}
+    for arrival in heard:
+        data = arrival.body["data"]
+        assert data["intakeId"] == mine["id"] and data["reference"] == mine["reference"]
+        assert data["url"] == f"http://testserver/api/v1/referrals/{mine['id']}"
+        assert (await client.get(data["url"].removeprefix("http://testserver"), headers=wijkteam)).status_code == 200
