@@ -119,15 +119,12 @@ async def test_rewrite_passed_off_as_rows_from_before_the_key_is_detected(
     assert result.broken_seq == await _first_seq(database_url) and "no seal" in (result.reason or "")
 
 
-async def test_rows_from_before_the_key_verify_as_the_chain_start(
-    client, settings, database_url, checkpoint_file
-) -> None:
-    """A database upgraded to the keyed log: its old rows (plain SHA-256, no key id) verify
-    as the beginning of the chain, up to AUDIT_LEGACY_MAX_SEQ, and the keyed rows follow on them."""
+async def _legacy_rows(database_url: str, count: int) -> None:
+    """Rows as the service wrote them before the audit key (plain SHA-256, no key id)."""
     conn = await _superuser(database_url)
     try:
         prev = GENESIS
-        for n in range(3):
+        for n in range(count):
             fields = {
                 "id": uuid.uuid4(),
                 "at": clock.now(),
@@ -149,6 +146,14 @@ async def test_rows_from_before_the_key_verify_as_the_chain_start(
             prev = digest
     finally:
         await conn.close()
+
+
+async def test_rows_from_before_the_key_verify_as_the_chain_start(
+    client, settings, database_url, checkpoint_file
+) -> None:
+    """A database upgraded to the keyed log: its old rows (plain SHA-256, no key id) verify
+    as the beginning of the chain, up to AUDIT_LEGACY_MAX_SEQ, and the keyed rows follow on them."""
+    await _legacy_rows(database_url, 3)
     await _some_rows(client)
     await _checkpoint(settings, database_url)
     result, problems = await _verify(settings, database_url, legacy_max_seq=3)

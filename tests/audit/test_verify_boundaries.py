@@ -11,18 +11,15 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from app import clock
 from app.audit import checkpoints
 from app.audit import keys as audit_keys
-from app.audit.chain import GENESIS, row_hash
 from app.audit.service import verify_chain
 from app.db import get_engine
-from tests.audit.test_audit_chain import ROW, _checkpoint, _first_seq, _rewrite, _some_rows, _superuser
+from tests.audit.test_audit_chain import _checkpoint, _first_seq, _legacy_rows, _rewrite, _some_rows, _superuser
 
 
 @pytest.fixture
@@ -45,35 +42,6 @@ async def test_stripped_keys_without_any_checkpoint_are_found(client, database_u
     result = await _verify()
     assert result.broken_seq == await _first_seq(database_url)
     assert "AUDIT_LEGACY_MAX_SEQ" in (result.reason or "")
-
-
-async def _legacy_rows(database_url: str, count: int) -> None:
-    """Rows as the service wrote them before the audit key (plain SHA-256, no key id)."""
-    conn = await _superuser(database_url)
-    try:
-        prev = GENESIS
-        for n in range(count):
-            fields = {
-                "id": uuid.uuid4(),
-                "at": clock.now(),
-                "action": "read",
-                "intake_id": None,
-                "client_id": f"old-{n}",
-                "organisation": "aanmeldpunt-rotterdam",
-                "user_id": None,
-                "basis": "processing",
-                "emergency": False,
-            }
-            digest = row_hash(prev, **fields)
-            await conn.execute(
-                f"INSERT INTO access_log ({ROW}, prev_hash, hash) VALUES ({', '.join(f'${i}' for i in range(1, 12))})",
-                *fields.values(),
-                prev,
-                digest,
-            )
-            prev = digest
-    finally:
-        await conn.close()
 
 
 async def test_unkeyed_rows_verify_only_up_to_the_configured_legacy_boundary(client, database_url) -> None:
