@@ -123,10 +123,7 @@ def url_problem(url: str, settings: Settings) -> str | None:
         return "An absolute https:// URL."
     if parts.username or parts.password:
         return "No credentials in the URL."
-    try:
-        if parts.port == 0:
-            return "A port from 1 to 65535 (or none)."
-    except ValueError:
+    if destination.port_refusal(parts):
         return "A port from 1 to 65535 (or none)."
     if parts.scheme == "http" and not (settings.webhook_allow_loopback_http and _is_loopback(host)):
         return (

@@ -9,7 +9,7 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from app.webhooks.address_policy import IPAddress, check_host, literal, odd_ipv4_form
 
@@ -72,12 +72,16 @@ def form_refusal(url: str) -> str | None:
         return "not an absolute https:// URL"
     if parts.username is not None or parts.password is not None:
         return "credentials in the URL"
+    return port_refusal(parts)
+
+
+def port_refusal(parts: SplitResult) -> str | None:
+    """Why the URL's port may not be used: 0 (urllib would connect to the default port while
+    the Host header says 0), or not a number in range."""
     try:
-        if parts.port == 0:  # urllib would connect to the default port, the Host header says 0
-            return "port 0"
+        return "port 0" if parts.port == 0 else None
     except ValueError:
         return "the URL's port is not a number from 1 to 65535"
-    return None
 
 
 async def resolve(url: str, *, allow_loopback: bool) -> Destination:
